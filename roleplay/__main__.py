@@ -1,0 +1,7 @@
+"""``python -m roleplay``."""
+
+import sys
+
+from roleplay.cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""Options and helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from roleplay.llm.base import ModelSettings
+
+__all__ = ["add_model_args", "make_async_model", "make_model"]
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--model``, ``--base-url`` and ``--api-key`` (each falls back to the environment)."""
+    group = parser.add_argument_group("model endpoint")
+    group.add_argument("--model", default=None,
+                       help="model name (default: $ROLEPLAY_MODEL, else gpt-4o-mini)")
+    group.add_argument("--base-url", default=None,
+                       help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL, else OpenAI)")
+    group.add_argument("--api-key", default=None,
+                       help="API key (default: $OPENAI_API_KEY); prefer the environment variable")
+    group.add_argument("--temperature", type=float, default=None, help="sampling temperature")
+    group.add_argument("--seed", type=int, default=None, help="sampling seed, where supported")
+
+
+def _settings(args: argparse.Namespace) -> ModelSettings:
+    return ModelSettings(temperature=args.temperature, seed=args.seed)
+
+
+def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Build the sync OpenAI-compatible model from flags and the environment."""
+    from roleplay.llm.openai import OpenAIChatModel
+
+    return OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
+                           settings=_settings(args))
+
+
+def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Build the async OpenAI-compatible model from flags and the environment."""
+    from roleplay.llm.openai import AsyncOpenAIChatModel
+
+    return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
+                                settings=_settings(args))
+
+
+def env_default(name: str, fallback: str | None = None) -> str | None:
+    """An environment variable, or ``fallback``."""
+    return os.environ.get(name) or fallback

@@ -1,0 +1,10 @@
+"""Test doubles for the LLM seam, shipped as public API so users can test their own personas.
+
+`ScriptedChatModel` and `FunctionChatModel` are in-process fakes (sync and async);
+`OpenAICompatServer` is a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions
+wire format, for cassette recording, fault tests and examples.
+"""
+
+from roleplay.testing._models import FunctionChatModel, Reply, ScriptedChatModel
+
+__all__ = ["FunctionChatModel", "Reply", "ScriptedChatModel"]

@@ -1,0 +1,1 @@
+"""Shared fixtures. The LLM seam is faked in-process or served by the local test server."""
