@@ -24,6 +24,7 @@ from roleplay.llm.base import (
     ChatModel,
     ChatRequest,
     ChatResponse,
+    DeltaCallback,
     Message,
     ResponseFormat,
     Usage,
@@ -240,8 +241,11 @@ def complete_structured(
     *,
     max_reasks: int = 1,
     memory: FormatMemory | None = None,
+    on_delta: DeltaCallback | None = None,
 ) -> StructuredResult[T]:
     """Complete ``request`` into a validated ``output_type``.
+
+    ``on_delta`` streams the raw text of each attempt (re-asks included), for live display.
 
     Raises:
         StructuredOutputError: the reply was still invalid after ``max_reasks`` re-asks.
@@ -253,7 +257,7 @@ def complete_structured(
     for step in state.steps():
         current = _request_for(request, step, state.schema, state.name)
         try:
-            response = model.complete(current)
+            response = model.complete(current, on_delta=on_delta)
         except UnsupportedFeatureError as exc:
             last_unsupported = exc
             continue
@@ -265,7 +269,7 @@ def complete_structured(
             if reask == max_reasks:
                 break
             current = _reask(current, response.text, state.errors[-1])
-            response = model.complete(current)
+            response = model.complete(current, on_delta=on_delta)
         raise state.failure()
     assert last_unsupported is not None
     raise last_unsupported
@@ -278,6 +282,7 @@ async def acomplete_structured(
     *,
     max_reasks: int = 1,
     memory: FormatMemory | None = None,
+    on_delta: DeltaCallback | None = None,
 ) -> StructuredResult[T]:
     """Async twin of `complete_structured`."""
     state = _Attempts(model.model_name, model.endpoint, output_type, max_reasks,
@@ -286,7 +291,7 @@ async def acomplete_structured(
     for step in state.steps():
         current = _request_for(request, step, state.schema, state.name)
         try:
-            response = await model.acomplete(current)
+            response = await model.acomplete(current, on_delta=on_delta)
         except UnsupportedFeatureError as exc:
             last_unsupported = exc
             continue
@@ -298,7 +303,7 @@ async def acomplete_structured(
             if reask == max_reasks:
                 break
             current = _reask(current, response.text, state.errors[-1])
-            response = await model.acomplete(current)
+            response = await model.acomplete(current, on_delta=on_delta)
         raise state.failure()
     assert last_unsupported is not None
     raise last_unsupported
