@@ -7,7 +7,7 @@ says what to do next::
     ├── ConfigError                 bad persona, rubric, suite, transcript file or settings
     │   ├── MissingAPIKeyError      no key for the model endpoint
     │   └── TranscriptError         a transcript that cannot be read or used
-    ├── ModelAPIError               the endpoint failed (wraps the SDK error, keeps status/request id)
+    ├── ModelAPIError               the endpoint failed (wraps the SDK error; status, request id)
     │   ├── RateLimitError          429 that survived the retry budget
     │   ├── QuotaExceededError      429 insufficient_quota: never retried
     │   ├── ModelTimeoutError       the request timed out on every attempt

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Literal, Protocol
@@ -98,7 +99,7 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_encoding(name: EncodingName) -> tiktoken.Encoding:
     """The tiktoken encoding ``name``, built from the shipped, hash-checked file."""
     if name not in _SHA256:
@@ -213,12 +214,18 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 
+_SNAPSHOT = re.compile(r"(.+?)-(?:\d{4}-\d{2}-\d{2}|\d{4})")
+
+
 def _lookup(model: str, prices: PriceTable) -> Price | None:
     if model in prices:
         return prices[model]
-    # Dated snapshots ("gpt-4o-2024-08-06") cost what their family costs; longest prefix wins.
-    matches = [name for name in prices if model.startswith(name + "-")]
-    return prices[max(matches, key=len)] if matches else None
+    # Dated snapshots ("gpt-4o-2024-08-06", "gpt-4-0613") cost what their family costs. Only a
+    # date suffix counts: "gpt-5-pro" or "gpt-4o-audio-preview" are other models, other prices.
+    match = _SNAPSHOT.fullmatch(model)
+    if match and match.group(1) in prices:
+        return prices[match.group(1)]
+    return None
 
 
 def estimate_cost(usage: Usage, model: str, prices: PriceTable | None = None) -> float | None:

@@ -222,7 +222,7 @@ def parse_plain_text(
         Turn(index=i, speaker=speaker, text="\n".join(body).strip())
         for i, (speaker, body, _) in enumerate(turns, start=1)
     ]
-    for turn, (_, _, lineno) in zip(built, turns):
+    for turn, (_, _, lineno) in zip(built, turns, strict=True):
         if not turn.text:
             raise TranscriptError(f"turn {turn.index} ({turn.speaker}) is empty", path=path,
                                   line=lineno)

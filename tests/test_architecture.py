@@ -1,4 +1,4 @@
-"""The import rules of the package, checked on the source (cheap, and it keeps the layers honest)."""
+"""The import rules of the package, checked on the source (cheap; keeps the layers honest)."""
 
 from __future__ import annotations
 

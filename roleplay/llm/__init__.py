@@ -1,0 +1,1 @@
+"""The model layer: our request/response types, protocols, structured output and adapters."""

@@ -176,7 +176,9 @@ class ChatModel(Protocol):
         """A stable identity of the endpoint (e.g. its base URL), for per-endpoint memory."""
         ...
 
-    def complete(self, request: ChatRequest, *, on_delta: DeltaCallback | None = None) -> ChatResponse:
+    def complete(
+        self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
+    ) -> ChatResponse:
         """Complete ``request``; with ``on_delta`` the reply streams through it.
 
         Raises:

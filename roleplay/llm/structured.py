@@ -139,10 +139,12 @@ def _schema_instruction(schema: dict[str, Any]) -> str:
     )
 
 
-def _request_for(request: ChatRequest, step: FormatStep, schema: dict[str, Any], name: str) -> ChatRequest:
+def _request_for(
+    request: ChatRequest, step: FormatStep, schema: dict[str, Any], name: str
+) -> ChatRequest:
     if step == "json_schema":
-        fmt = ResponseFormat(type="json_schema", name=name, json_schema=schema)
-        return request.model_copy(update={"response_format": fmt})
+        strict = ResponseFormat(type="json_schema", name=name, json_schema=schema)
+        return request.model_copy(update={"response_format": strict})
     # Without server-side enforcement the schema must travel in the prompt.
     messages = list(request.messages)
     instruction = _schema_instruction(schema)
@@ -150,7 +152,9 @@ def _request_for(request: ChatRequest, step: FormatStep, schema: dict[str, Any],
         messages[0] = Message(role="system", content=messages[0].content + "\n\n" + instruction)
     else:
         messages.insert(0, Message(role="system", content=instruction))
-    fmt = ResponseFormat(type="json_object") if step == "json_object" else None
+    fmt: ResponseFormat | None = (
+        ResponseFormat(type="json_object") if step == "json_object" else None
+    )
     return request.model_copy(update={"messages": tuple(messages), "response_format": fmt})
 
 

@@ -94,7 +94,9 @@ class ScriptedChatModel(_FakeBase):
             raise reply
         return reply
 
-    def complete(self, request: ChatRequest, *, on_delta: DeltaCallback | None = None) -> ChatResponse:
+    def complete(
+        self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
+    ) -> ChatResponse:
         """Pop the next reply."""
         return _respond(self.model_name, request, self._next(request), on_delta)
 
@@ -121,7 +123,9 @@ class FunctionChatModel(_FakeBase):
         super().__init__(model_name, endpoint)
         self.function = function
 
-    def complete(self, request: ChatRequest, *, on_delta: DeltaCallback | None = None) -> ChatResponse:
+    def complete(
+        self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
+    ) -> ChatResponse:
         """Reply with ``function(request)``."""
         with self._lock:
             self.requests.append(request)
