@@ -21,10 +21,30 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                        help="API key (default: $OPENAI_API_KEY); prefer the environment variable")
     group.add_argument("--temperature", type=float, default=None, help="sampling temperature")
     group.add_argument("--seed", type=int, default=None, help="sampling seed, where supported")
+    # Local CPU servers can take minutes to read a long judge prompt.
+    group.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
+                       help="seconds one model call may take before it is retried or abandoned "
+                       "(default 120; raise it for slow local servers)")
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return seconds
 
 
 def _settings(args: argparse.Namespace) -> ModelSettings:
     return ModelSettings(temperature=args.temperature, seed=args.seed)
+
+
+def _timeout(args: argparse.Namespace) -> float:
+    # Namespaces built by hand (tests, --candidate-model) may predate the flag.
+    timeout: float = getattr(args, "timeout", None) or 120.0
+    return timeout
 
 
 def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -32,7 +52,7 @@ def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from roleplay.llm.openai import OpenAIChatModel
 
     return OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                           settings=_settings(args))
+                           settings=_settings(args), timeout=_timeout(args))
 
 
 def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -40,7 +60,7 @@ def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from roleplay.llm.openai import AsyncOpenAIChatModel
 
     return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                                settings=_settings(args))
+                                settings=_settings(args), timeout=_timeout(args))
 
 
 def env_default(name: str, fallback: str | None = None) -> str | None:

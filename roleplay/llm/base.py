@@ -54,7 +54,8 @@ class ModelSettings(_Frozen):
     top_p: float | None = None
     """Nucleus sampling mass."""
     max_tokens: int | None = Field(default=None, ge=1)
-    """Upper bound on completion tokens (sent as ``max_completion_tokens``)."""
+    """Upper bound on completion tokens (``max_completion_tokens`` on api.openai.com,
+    ``max_tokens`` on other endpoints; see `roleplay.llm.openai`)."""
     seed: int | None = None
     """Sampling seed, where the endpoint supports one."""
     timeout: float | None = Field(default=None, gt=0)

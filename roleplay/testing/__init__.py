@@ -2,9 +2,25 @@
 
 `ScriptedChatModel` and `FunctionChatModel` are in-process fakes (sync and async);
 `OpenAICompatServer` is a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions
-wire format, for cassette recording, fault tests and examples.
+wire format, for cassette recording, fault tests and examples; `Fault` scripts its failures.
 """
 
 from roleplay.testing._models import FunctionChatModel, Reply, ScriptedChatModel
+from roleplay.testing.server import (
+    Fault,
+    OpenAICompatServer,
+    RecordedRequest,
+    Responder,
+    ServerReply,
+)
 
-__all__ = ["FunctionChatModel", "Reply", "ScriptedChatModel"]
+__all__ = [
+    "Fault",
+    "FunctionChatModel",
+    "OpenAICompatServer",
+    "RecordedRequest",
+    "Reply",
+    "Responder",
+    "ScriptedChatModel",
+    "ServerReply",
+]

@@ -1,0 +1,95 @@
+"""Eval suites for rubric and judge changes: labelled cases, agreement, baselines and flips.
+
+Load a suite with `load_suite`, run it with `run_suite` / `arun_suite` (bounded concurrency,
+saved as it goes, resumable, budgeted), then `build_report` checks the suite's thresholds and
+compares with the committed baseline; `render_report` prints it as text, Markdown or JSON.
+The statistics (weighted kappa, Krippendorff's alpha ...) live in `roleplay.evals.stats`.
+"""
+
+from roleplay.evals.baseline import (
+    Baseline,
+    BaselineVerdict,
+    Comparison,
+    EvalReport,
+    Flip,
+    StatChange,
+    ThresholdMiss,
+    build_report,
+    check_thresholds,
+    compare,
+    load_baseline,
+    make_baseline,
+    save_baseline,
+)
+from roleplay.evals.render import ReportFormat, render_estimate, render_report
+from roleplay.evals.runner import (
+    CaseEstimate,
+    CaseRecord,
+    ModelResolver,
+    RunEstimate,
+    SuiteResult,
+    arun_suite,
+    default_model_resolver,
+    estimate_suite,
+    run_suite,
+)
+from roleplay.evals.stats import AgreementStats
+from roleplay.evals.suite import (
+    CaseFile,
+    CaseLabel,
+    EvalCase,
+    EvalSuite,
+    JudgeConfig,
+    Mode,
+    SuiteConfig,
+    SuiteError,
+    ThresholdConfig,
+    Thresholds,
+    Tolerance,
+    case_json_schema,
+    load_suite,
+    suite_json_schema,
+)
+
+__all__ = [
+    "AgreementStats",
+    "Baseline",
+    "BaselineVerdict",
+    "CaseEstimate",
+    "CaseFile",
+    "CaseLabel",
+    "CaseRecord",
+    "Comparison",
+    "EvalCase",
+    "EvalReport",
+    "EvalSuite",
+    "Flip",
+    "JudgeConfig",
+    "Mode",
+    "ModelResolver",
+    "ReportFormat",
+    "RunEstimate",
+    "StatChange",
+    "SuiteConfig",
+    "SuiteError",
+    "SuiteResult",
+    "ThresholdConfig",
+    "ThresholdMiss",
+    "Thresholds",
+    "Tolerance",
+    "arun_suite",
+    "build_report",
+    "case_json_schema",
+    "check_thresholds",
+    "compare",
+    "default_model_resolver",
+    "estimate_suite",
+    "load_baseline",
+    "load_suite",
+    "make_baseline",
+    "render_estimate",
+    "render_report",
+    "run_suite",
+    "save_baseline",
+    "suite_json_schema",
+]

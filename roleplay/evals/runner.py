@@ -1,0 +1,762 @@
+"""Run a suite: judge every case with bounded concurrency, save as you go, resume, budget.
+
+Each finished case is written atomically to a run folder keyed by the suite, the mode and the
+evaluator's fingerprint (``.roleplay-cache/runs/<suite>-<mode>-<fingerprint[:12]>/``), so a crash
+or Ctrl-C loses nothing and the next run with the same fingerprint skips the finished cases.
+With the judge cache on top, an unchanged re-run makes no model call at all, and a changed
+threshold (post-processing) re-evaluates every case from cached judge replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from roleplay.cache import default_cache_dir
+from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
+from roleplay.evals._protocols import (
+    EvaluationLike,
+    EvaluatorFactory,
+    EvaluatorLike,
+    JudgeCache,
+)
+from roleplay.evals._rubric import RubricInfo, rubric_info
+from roleplay.evals.stats import (
+    AgreementStats,
+    CriterionPair,
+    JudgeVerdict,
+    LabelVerdict,
+    agreement_stats,
+)
+from roleplay.evals.suite import EvalCase, EvalSuite, Mode
+from roleplay.llm.base import (
+    AsyncChatModel,
+    ChatRequest,
+    ChatResponse,
+    DeltaCallback,
+    ModelSettings,
+    Usage,
+)
+from roleplay.rubric import Rubric, load_rubric
+from roleplay.tokens import PriceTable, count_messages, estimate_cost
+from roleplay.transcript import atomic_write, now_utc
+
+__all__ = [
+    "DEFAULT_COMPLETION_TOKENS",
+    "CaseEstimate",
+    "CaseRecord",
+    "ModelResolver",
+    "RunEstimate",
+    "SuiteResult",
+    "arun_suite",
+    "default_model_resolver",
+    "estimate_suite",
+    "run_suite",
+]
+
+log = logging.getLogger(__name__)
+
+ModelResolver = Callable[[str], AsyncChatModel]
+"""Turns a model name from ``suite.yaml`` (or ``--model``) into an async chat model."""
+
+DEFAULT_COMPLETION_TOKENS = 800
+"""Completion tokens assumed per judge call before any call of this run has been measured."""
+
+_RECORD_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseRecord(_Frozen):
+    """One finished case as saved in the run folder."""
+
+    record_version: int = _RECORD_VERSION
+    """Format version."""
+    case_id: str
+    """The case."""
+    transcript_digest: str
+    """Hash of the transcript judged; a changed transcript is judged again."""
+    fingerprint: str
+    """The evaluator fingerprint."""
+    finished_at: datetime
+    """When the case finished (UTC)."""
+    verdicts: dict[str, JudgeVerdict]
+    """Per criterion: status, score, passed, sample scores."""
+    usage: Usage = Usage()
+    """Judge usage of this case (zero when served from the cache)."""
+    cost_usd: float | None = None
+    """Judge cost of this case, when the price is known."""
+    judge_calls: int = 0
+    """Model calls made for this case."""
+    cache_hits: int = 0
+    """Judge replies served from the cache."""
+    evaluation: dict[str, Any] | None = None
+    """The full evaluation as the evaluator serialised it (for inspection)."""
+
+    @property
+    def has_errors(self) -> bool:
+        """True when a criterion ended in ``judge_error`` (such a case is retried on resume)."""
+        return any(v.status == "judge_error" for v in self.verdicts.values())
+
+
+class CaseEstimate(_Frozen):
+    """What judging one case is expected to take."""
+
+    case_id: str
+    """The case."""
+    calls: int
+    """Judge calls not served by the cache."""
+    cached_calls: int
+    """Judge calls the cache already holds."""
+    prompt_tokens: int
+    """Prompt tokens of the uncached calls."""
+    completion_tokens: int
+    """Expected completion tokens of the uncached calls."""
+    cost_usd: float | None
+    """Expected cost; ``None`` when the model's price is unknown."""
+
+
+class RunEstimate(_Frozen):
+    """What a run would spend, computed without calling any model."""
+
+    suite_id: str
+    """The suite."""
+    mode: Mode
+    """``judge`` or ``signals_only``."""
+    judge_model: str | None
+    """The judge model (``None`` in signals-only mode)."""
+    samples: int
+    """Judge samples per case."""
+    fingerprint: str
+    """The evaluator fingerprint."""
+    run_dir: Path
+    """Where results go."""
+    resumed: list[str]
+    """Cases already finished in the run folder (no cost)."""
+    cases: list[CaseEstimate]
+    """Per pending case."""
+    completion_tokens_per_call: int
+    """The completion-token assumption used."""
+
+    @property
+    def calls(self) -> int:
+        """Judge calls the run would make."""
+        return sum(c.calls for c in self.cases)
+
+    @property
+    def cached_calls(self) -> int:
+        """Judge calls served by the cache."""
+        return sum(c.cached_calls for c in self.cases)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of the calls."""
+        return sum(c.prompt_tokens for c in self.cases)
+
+    @property
+    def completion_tokens(self) -> int:
+        """Expected completion tokens of the calls."""
+        return sum(c.completion_tokens for c in self.cases)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Expected cost, ``None`` when any call's price is unknown."""
+        costs = [c.cost_usd for c in self.cases if c.calls]
+        if any(c is None for c in costs):
+            return None
+        return sum(c for c in costs if c is not None)
+
+
+class SuiteResult(_Frozen):
+    """The outcome of one run of a suite, with agreement statistics against the labels."""
+
+    suite_id: str
+    """The suite."""
+    mode: Mode
+    """``judge`` or ``signals_only``."""
+    fingerprint: str
+    """The evaluator fingerprint."""
+    rubric_id: str
+    """The rubric measured."""
+    rubric_version: str | None
+    """Its version, when it has one."""
+    judge_model: str | None
+    """The judge model (``None`` in signals-only mode)."""
+    samples: int
+    """Judge samples per case."""
+    run_dir: Path
+    """The run folder holding one record per finished case."""
+    criteria: list[str]
+    """The rubric's criterion ids, in rubric order."""
+    thresholds: dict[str, int]
+    """Pass mark per criterion."""
+    records: dict[str, CaseRecord]
+    """Finished cases (resumed and new), by case id."""
+    labels: dict[str, dict[str, LabelVerdict]]
+    """Human labels by case and criterion."""
+    resumed: list[str] = Field(default_factory=list)
+    """Cases taken from the run folder without re-judging."""
+    failed: dict[str, str] = Field(default_factory=dict)
+    """Cases whose evaluation raised, with the error (retried on the next run)."""
+    not_run: list[str] = Field(default_factory=list)
+    """Cases not started because the budget would have been exceeded."""
+    usage: Usage = Usage()
+    """Judge usage of this run (resumed cases excluded)."""
+    cost_usd: float | None = 0.0
+    """Judge cost of this run; ``None`` when a price was unknown."""
+    judge_calls: int = 0
+    """Model calls made by this run."""
+    cache_hits: int = 0
+    """Judge replies served from the cache in this run."""
+    stats: dict[str, AgreementStats]
+    """Agreement per criterion."""
+    overall: AgreementStats
+    """Agreement pooled over every criterion."""
+    case_agreement: dict[str, float]
+    """Per case: share of criteria whose verdict matches the label."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every case finished without error."""
+        return not self.failed and not self.not_run
+
+    def verdict(self, case_id: str, criterion: str) -> JudgeVerdict:
+        """The judge's verdict for one case and criterion (``failed`` when the case raised)."""
+        record = self.records.get(case_id)
+        if record is None:
+            return JudgeVerdict(status="failed")
+        return record.verdicts.get(criterion, JudgeVerdict(status="missing"))
+
+
+class _LazyModel:
+    """Defers building the judge model until a call is really needed.
+
+    A fully cached or resumed run therefore never constructs the client, so it works without
+    an API key or network.
+    """
+
+    def __init__(self, name: str, resolve: ModelResolver) -> None:
+        self._name = name
+        self._resolve = resolve
+        self._model: AsyncChatModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def endpoint(self) -> str:
+        # Never resolve here: protocol isinstance checks read this attribute.
+        return self._model.endpoint if self._model is not None else f"unresolved:{self._name}"
+
+    def resolve(self) -> AsyncChatModel:
+        with self._lock:
+            if self._model is None:
+                self._model = self._resolve(self._name)
+            return self._model
+
+    async def acomplete(self, request: ChatRequest, *,
+                        on_delta: DeltaCallback | None = None) -> ChatResponse:
+        return await self.resolve().acomplete(request, on_delta=on_delta)
+
+    async def aclose(self) -> None:
+        # The resolver built the model for this run, so the run closes it (its HTTP pool
+        # belongs to this event loop).
+        model, self._model = self._model, None
+        close = getattr(model, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def default_model_resolver(*, base_url: str | None = None,
+                           api_key: str | None = None) -> ModelResolver:
+    """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name."""
+
+    def resolve(name: str) -> AsyncChatModel:
+        from roleplay.llm.openai import AsyncOpenAIChatModel
+
+        return AsyncOpenAIChatModel(name, base_url=base_url, api_key=api_key)
+
+    return resolve
+
+
+def _default_factory() -> EvaluatorFactory:
+    from roleplay.evaluate import Evaluator
+
+    return Evaluator
+
+
+def _load_rubric(suite: EvalSuite) -> Rubric:
+    try:
+        return load_rubric(suite.rubric_ref())
+    except ConfigError as exc:
+        raise ConfigError(f"cannot load the rubric: {exc}", path=str(suite.path),
+                          field="rubric") from exc
+
+
+@dataclass
+class _Prepared:
+    suite: EvalSuite
+    mode: Mode
+    info: RubricInfo
+    evaluator: EvaluatorLike
+    model: _LazyModel | None
+    samples: int
+    settings: ModelSettings
+    cache: JudgeCache | None
+    prices: PriceTable | None
+    run_dir: Path
+    done: dict[str, CaseRecord]
+    pending: list[EvalCase]
+
+    @property
+    def model_name(self) -> str | None:
+        return self.model.model_name if self.model else None
+
+    def record_path(self, case_id: str) -> Path:
+        return self.run_dir / "cases" / f"{case_id}.json"
+
+    def completion_per_call(self) -> int:
+        calls = sum(r.usage.calls for r in self.done.values())
+        if calls:
+            return round(sum(r.usage.completion_tokens for r in self.done.values()) / calls)
+        cap = self.settings.max_tokens
+        return min(cap, DEFAULT_COMPLETION_TOKENS) if cap else DEFAULT_COMPLETION_TOKENS
+
+    def estimate(self, case: EvalCase) -> CaseEstimate:
+        if self.model is None:
+            return CaseEstimate(case_id=case.id, calls=0, cached_calls=0, prompt_tokens=0,
+                                completion_tokens=0, cost_usd=0.0)
+        calls = cached = prompt = 0
+        for sample in range(self.samples):
+            if self.cache is not None and self.cache.get(
+                self.evaluator.cache_key(case.transcript, sample)
+            ) is not None:
+                cached += 1
+                continue
+            request = self.evaluator.judge_request(case.transcript, sample)
+            calls += 1
+            # The evaluator's own count includes the reply schema, which is billed as input.
+            counter = getattr(self.evaluator, "prompt_tokens", None)
+            prompt += int(counter(request)) if callable(counter) else count_messages(
+                request.messages, self.model.model_name)
+        completion = calls * self.completion_per_call()
+        cost = estimate_cost(Usage(prompt_tokens=prompt, completion_tokens=completion, calls=calls),
+                             self.model.model_name, self.prices) if calls else 0.0
+        return CaseEstimate(case_id=case.id, calls=calls, cached_calls=cached,
+                            prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost)
+
+
+def _run_folder_name(suite_id: str, mode: Mode, fingerprint: str, samples: int) -> str:
+    tag = "signals" if mode == "signals_only" else "judge"
+    suffix = f"-k{samples}" if samples > 1 else ""
+    return f"{suite_id}-{tag}-{fingerprint[:12]}{suffix}"
+
+
+def _load_record(path: Path, case: EvalCase, fingerprint: str) -> CaseRecord | None:
+    if not path.is_file():
+        return None
+    try:
+        record = CaseRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        log.warning("ignoring unreadable run record %s: %s", path, exc)
+        return None
+    if (record.transcript_digest != case.transcript_digest or record.fingerprint != fingerprint
+            or record.has_errors):
+        return None
+    return record
+
+
+def _prepare(
+    suite: EvalSuite,
+    *,
+    rubric: Rubric | None,
+    resolve_model: ModelResolver | None,
+    evaluator_factory: EvaluatorFactory | None,
+    model: str | None,
+    settings: ModelSettings | None,
+    samples: int | None,
+    signals_only: bool,
+    cache: JudgeCache | None,
+    runs_dir: Path | None,
+    prices: PriceTable | None,
+    resume: bool,
+) -> _Prepared:
+    mode: Mode = "signals_only" if signals_only else "judge"
+    rubric = rubric if rubric is not None else _load_rubric(suite)
+    info = rubric_info(rubric)
+    judge = suite.config.judge
+    lazy: _LazyModel | None = None
+    effective = ModelSettings()
+    k = 1
+    if not signals_only:
+        name = model or (judge.model if judge else None)
+        if not name:
+            raise ConfigError("the suite names no judge model: set judge.model or pass --model "
+                              "(or run --signals-only)", path=str(suite.path), field="judge")
+        effective = (judge.settings if judge else ModelSettings()).merge(settings)
+        k = samples or (judge.samples if judge else 1)
+        if k < 1:
+            raise ConfigError(f"samples must be at least 1, not {k}")
+        lazy = _LazyModel(name, resolve_model or default_model_resolver())
+    factory = evaluator_factory or _default_factory()
+    kwargs: dict[str, Any] = {"settings": effective if lazy else None, "samples": k,
+                              "cache": cache if lazy else None, "signals_only": signals_only}
+    if prices is not None:
+        kwargs["prices"] = prices
+    evaluator: EvaluatorLike = factory(rubric, lazy, **kwargs)
+    folder = (runs_dir if runs_dir is not None else default_cache_dir() / "runs")
+    run_dir = folder / _run_folder_name(suite.id, mode, evaluator.fingerprint, k)
+    done: dict[str, CaseRecord] = {}
+    pending: list[EvalCase] = []
+    for case in suite.cases:
+        record = _load_record(run_dir / "cases" / f"{case.id}.json", case, evaluator.fingerprint) \
+            if resume else None
+        if record is not None:
+            done[case.id] = record
+        else:
+            pending.append(case)
+    return _Prepared(suite=suite, mode=mode, info=info, evaluator=evaluator, model=lazy,
+                     samples=k, settings=effective, cache=cache if lazy else None, prices=prices,
+                     run_dir=run_dir, done=done, pending=pending)
+
+
+def estimate_suite(
+    suite: EvalSuite,
+    *,
+    rubric: Rubric | None = None,
+    resolve_model: ModelResolver | None = None,
+    evaluator_factory: EvaluatorFactory | None = None,
+    model: str | None = None,
+    settings: ModelSettings | None = None,
+    samples: int | None = None,
+    signals_only: bool = False,
+    cache: JudgeCache | None = None,
+    runs_dir: Path | None = None,
+    prices: PriceTable | None = None,
+    resume: bool = True,
+) -> RunEstimate:
+    """What `arun_suite` with the same arguments would spend; calls no model.
+
+    Finished cases in the run folder and judge replies already in the cache cost nothing.
+    Prompt tokens are counted from each judge request; completion tokens are the mean
+    measured so far in this run folder, else ``min(max_tokens, DEFAULT_COMPLETION_TOKENS)``.
+
+    Raises:
+        ConfigError: no judge model, or an invalid rubric.
+    """
+    prep = _prepare(suite, rubric=rubric, resolve_model=resolve_model,
+                    evaluator_factory=evaluator_factory, model=model, settings=settings,
+                    samples=samples, signals_only=signals_only, cache=cache, runs_dir=runs_dir,
+                    prices=prices, resume=resume)
+    return RunEstimate(
+        suite_id=suite.id, mode=prep.mode, judge_model=prep.model_name, samples=prep.samples,
+        fingerprint=prep.evaluator.fingerprint, run_dir=prep.run_dir,
+        resumed=sorted(prep.done), cases=[prep.estimate(c) for c in prep.pending],
+        completion_tokens_per_call=prep.completion_per_call(),
+    )
+
+
+def _verdicts(evaluation: EvaluationLike) -> dict[str, JudgeVerdict]:
+    out: dict[str, JudgeVerdict] = {}
+    for result in evaluation.criteria:
+        samples = tuple(result.sample_scores or ())
+        out[result.id] = JudgeVerdict(
+            status=result.status, score=result.score, passed=result.passed,
+            sample_scores=samples if len(samples) > 1 else (),
+        )
+    return out
+
+
+def _dump(evaluation: Any) -> dict[str, Any] | None:
+    dump = getattr(evaluation, "model_dump", None)
+    if dump is None:
+        return None
+    data: dict[str, Any] = dump(mode="json")
+    return data
+
+
+class _Progress:
+    """A rich progress bar on stderr (cases done, cost so far), or nothing."""
+
+    def __init__(self, enabled: bool, total: int, done: int, label: str) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("cost ${task.fields[cost]:.4f}"), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self._task = self._bar.add_task(label, total=total, completed=done, cost=0.0)
+
+    def context(self) -> AbstractContextManager[Any]:
+        return self._bar if self._bar is not None else nullcontext()
+
+    def advance(self, cost: float) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, cost=cost)
+
+
+async def arun_suite(
+    suite: EvalSuite,
+    *,
+    rubric: Rubric | None = None,
+    resolve_model: ModelResolver | None = None,
+    evaluator_factory: EvaluatorFactory | None = None,
+    model: str | None = None,
+    settings: ModelSettings | None = None,
+    samples: int | None = None,
+    signals_only: bool = False,
+    concurrency: int = 4,
+    max_cost: float | None = None,
+    cache: JudgeCache | None = None,
+    runs_dir: Path | None = None,
+    prices: PriceTable | None = None,
+    resume: bool = True,
+    progress: bool = False,
+    on_case: Callable[[str, CaseRecord | None], None] | None = None,
+) -> SuiteResult:
+    """Evaluate every case of ``suite`` and measure agreement with its labels.
+
+    Args:
+        suite: The loaded suite.
+        rubric: The rubric object; default: the suite's rubric via `roleplay.rubric.load_rubric`.
+        resolve_model: Builds the judge model from its name (default: OpenAI-compatible, reading
+            ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``). Called only when a judge call is needed;
+            the run closes the model (``aclose()``, when it has one) when it ends.
+        evaluator_factory: Builds the evaluator (default `roleplay.evaluate.Evaluator`).
+        model: Judge model name overriding ``suite.yaml``.
+        settings: Generation settings merged over ``suite.yaml``'s.
+        samples: Judge samples per case (default: ``suite.yaml``'s, else 1).
+        signals_only: Deterministic signals only; no model is built or called.
+        concurrency: Cases judged at once.
+        max_cost: USD budget for this run; a case whose estimate would exceed it is not started.
+        cache: Judge cache handed to the evaluator.
+        runs_dir: Parent of run folders (default ``<cache dir>/runs``).
+        prices: Price table for cost estimates (default `roleplay.tokens.DEFAULT_PRICES`).
+        resume: Reuse cases finished earlier in the same run folder (False judges all again).
+        progress: Show a progress bar on stderr when it is a terminal.
+        on_case: Called as each case finishes, with its record (``None`` when it failed).
+
+    Raises:
+        ConfigError: bad configuration (no judge model, no API key, unknown price with
+            ``max_cost``); finished cases stay saved.
+        QuotaExceededError: the account is out of quota; finished cases stay saved.
+    """
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
+    prep = _prepare(suite, rubric=rubric, resolve_model=resolve_model,
+                    evaluator_factory=evaluator_factory, model=model, settings=settings,
+                    samples=samples, signals_only=signals_only, cache=cache, runs_dir=runs_dir,
+                    prices=prices, resume=resume)
+    estimates = {c.id: prep.estimate(c) for c in prep.pending}
+    if max_cost is not None and any(e.cost_usd is None for e in estimates.values()):
+        raise ConfigError(f"--max-cost needs a price for model {prep.model_name!r}, and none is "
+                          "known; pass a price table or drop --max-cost")
+    log.info("suite %s: %d cases, %d finished earlier, run folder %s", suite.id,
+             len(suite.cases), len(prep.done), prep.run_dir)
+
+    records: dict[str, CaseRecord] = dict(prep.done)
+    failed: dict[str, str] = {}
+    not_run: list[str] = []
+    usage = Usage()
+    cost: float | None = 0.0
+    calls = hits = 0
+    spent = reserved = 0.0
+    stopped = False
+    queue = list(prep.pending)
+    bar = _Progress(progress, len(suite.cases), len(prep.done), f"eval {suite.id}")
+
+    async def judge(case: EvalCase) -> None:
+        nonlocal usage, cost, calls, hits, spent, reserved
+        estimate = estimates[case.id]
+        try:
+            if prep.model is not None and estimate.calls:
+                prep.model.resolve()
+            evaluation: EvaluationLike = await prep.evaluator.aevaluate(case.transcript)
+        except RoleplayError as exc:
+            # Bad configuration, a missing key or an empty quota would fail every case alike;
+            # anything else (an endpoint error, a transcript the evaluator rejects) is this
+            # case's problem, and the run goes on.
+            if _fatal(exc):
+                raise
+            log.warning("case %s failed: %s", case.id, exc)
+            failed[case.id] = f"{type(exc).__name__}: {exc}"
+            reserved -= estimate.cost_usd or 0.0
+            bar.advance(spent)
+            if on_case:
+                on_case(case.id, None)
+            return
+        case_cost = evaluation.cost_usd
+        record = CaseRecord(
+            case_id=case.id, transcript_digest=case.transcript_digest,
+            fingerprint=prep.evaluator.fingerprint, finished_at=now_utc(),
+            verdicts=_verdicts(evaluation), usage=evaluation.usage, cost_usd=case_cost,
+            judge_calls=evaluation.judge_calls, cache_hits=evaluation.cache_hits,
+            evaluation=_dump(evaluation),
+        )
+        atomic_write(prep.record_path(case.id), record.model_dump_json(indent=2))
+        records[case.id] = record
+        usage = usage + evaluation.usage
+        calls += evaluation.judge_calls
+        hits += evaluation.cache_hits
+        if case_cost is None and evaluation.judge_calls:
+            cost = None
+        elif cost is not None and case_cost is not None:
+            cost += case_cost
+        reserved -= estimate.cost_usd or 0.0
+        spent += case_cost if case_cost is not None else (estimate.cost_usd or 0.0)
+        bar.advance(spent)
+        if on_case:
+            on_case(case.id, record)
+
+    async def worker() -> None:
+        nonlocal stopped, reserved
+        while queue:
+            case = queue.pop(0)
+            estimate = estimates[case.id]
+            if stopped:
+                not_run.append(case.id)
+                continue
+            if (max_cost is not None and estimate.calls
+                    and spent + reserved + (estimate.cost_usd or 0.0) > max_cost):
+                # Stop at the first case that does not fit, so the order of work stays stable.
+                log.warning("budget $%.4f reached before case %s", max_cost, case.id)
+                stopped = True
+                not_run.append(case.id)
+                continue
+            reserved += estimate.cost_usd or 0.0
+            await judge(case)
+
+    with bar.context():
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(queue)))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            if prep.model is not None:
+                await prep.model.aclose()
+
+    order = [c.id for c in suite.cases]
+    not_run.sort(key=order.index)
+    return _result(prep, records, failed=failed, not_run=not_run, usage=usage, cost=cost,
+                   calls=calls, hits=hits)
+
+
+def _fatal(exc: RoleplayError) -> bool:
+    if isinstance(exc, TranscriptError):
+        return False
+    return isinstance(exc, (ConfigError, QuotaExceededError))
+
+
+def _label(case: EvalCase, criterion: str, threshold: int) -> LabelVerdict:
+    label = case.labels[criterion]
+    if label.score == "na":
+        return LabelVerdict()
+    passed = label.passed if label.passed is not None else label.score >= threshold
+    return LabelVerdict(score=label.score, passed=passed)
+
+
+def _result(prep: _Prepared, records: dict[str, CaseRecord], *, failed: dict[str, str],
+            not_run: Sequence[str], usage: Usage, cost: float | None, calls: int,
+            hits: int) -> SuiteResult:
+    info = prep.info
+    measured = [c for c in prep.suite.cases if c.id not in not_run]
+    labels = {c.id: {k: _label(c, k, info.thresholds[k]) for k in info.criteria}
+              for c in prep.suite.cases}
+    pairs: dict[str, list[CriterionPair]] = {k: [] for k in info.criteria}
+    for case in measured:
+        record = records.get(case.id)
+        for criterion in info.criteria:
+            if record is None:
+                verdict = JudgeVerdict(status="failed")
+            else:
+                verdict = record.verdicts.get(criterion, JudgeVerdict(status="missing"))
+            label = labels[case.id][criterion]
+            pairs[criterion].append(
+                CriterionPair(case.id, label, verdict, info.thresholds[criterion])
+            )
+    stats = {k: agreement_stats(pairs[k]) for k in info.criteria}
+    pooled = [p for k in info.criteria for p in pairs[k]]
+    case_agreement: dict[str, float] = {}
+    for case in measured:
+        mine = [p for k in info.criteria for p in pairs[k] if p.case_id == case.id]
+        case_agreement[case.id] = sum(p.label.verdict == p.judge.verdict for p in mine) / len(mine)
+    return SuiteResult(
+        suite_id=prep.suite.id, mode=prep.mode, fingerprint=prep.evaluator.fingerprint,
+        rubric_id=info.id, rubric_version=info.version, judge_model=prep.model_name,
+        samples=prep.samples, run_dir=prep.run_dir, criteria=list(info.criteria),
+        thresholds=dict(info.thresholds), records=records, labels=labels,
+        resumed=sorted(prep.done), failed=failed, not_run=list(not_run), usage=usage,
+        cost_usd=cost, judge_calls=calls, cache_hits=hits, stats=stats,
+        overall=agreement_stats(pooled), case_agreement=case_agreement,
+    )
+
+
+def run_suite(
+    suite: EvalSuite,
+    *,
+    rubric: Rubric | None = None,
+    resolve_model: ModelResolver | None = None,
+    evaluator_factory: EvaluatorFactory | None = None,
+    model: str | None = None,
+    settings: ModelSettings | None = None,
+    samples: int | None = None,
+    signals_only: bool = False,
+    concurrency: int = 4,
+    max_cost: float | None = None,
+    cache: JudgeCache | None = None,
+    runs_dir: Path | None = None,
+    prices: PriceTable | None = None,
+    resume: bool = True,
+    progress: bool = False,
+    on_case: Callable[[str, CaseRecord | None], None] | None = None,
+) -> SuiteResult:
+    """Synchronous `arun_suite` (same arguments), for scripts and the command line.
+
+    Raises:
+        RuntimeError: called from inside a running event loop; ``await arun_suite(...)`` there.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("run_suite() cannot run inside an event loop; "
+                           "await arun_suite() instead")
+    return asyncio.run(arun_suite(
+        suite, rubric=rubric, resolve_model=resolve_model, evaluator_factory=evaluator_factory,
+        model=model, settings=settings, samples=samples, signals_only=signals_only,
+        concurrency=concurrency, max_cost=max_cost, cache=cache, runs_dir=runs_dir,
+        prices=prices, resume=resume, progress=progress, on_case=on_case,
+    ))

@@ -1,0 +1,154 @@
+"""Coaching lines: one per unmet criterion, templated by code and anchored to a turn.
+
+Each line names the turn where the behaviour should have happened (the reply to the
+interviewer's invitation, the last candidate turn, the longest answer ...) and gives a
+sentence the candidate could have said. Criteria without a template get a line built from the
+rubric's anchor at the pass threshold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from roleplay.evaluate.results import CriterionResult
+from roleplay.evaluate.signals import MONOLOGUE_WORDS, ONE_LINER_WORDS, Signals
+from roleplay.rubric import Criterion
+from roleplay.transcript import Transcript
+
+__all__ = ["coaching_for", "snippet"]
+
+
+def snippet(text: str, limit: int = 70) -> str:
+    """The question in ``text``, on one line and at most ``limit`` characters.
+
+    That is its last sentence ending in "?", else its last sentence.
+    """
+    sentences: list[str] = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", " ".join(text.split()))
+                            if s.strip()]
+    questions = [s for s in sentences if s.endswith("?")]
+    one_line = (questions or sentences or [""])[-1]
+    return one_line if len(one_line) <= limit else one_line[: limit - 1].rstrip() + "…"
+
+
+def _last_candidate(t: Transcript) -> int:
+    turns = t.candidate_turns()
+    return turns[-1].index if turns else len(t.turns)
+
+
+def _after_invitation(s: Signals, t: Transcript) -> str:
+    inv = s.closing.invitation_turn
+    if inv is None:
+        return f"At turn {_last_candidate(t)}, before the interview ended,"
+    reply = next((x.index for x in t.candidate_turns() if x.index > inv), inv)
+    return f"At turn {reply}, after '{snippet(t.turn(inv).text)}' (turn {inv}),"
+
+
+def _asked_questions(_c: Criterion, r: CriterionResult, s: Signals, t: Transcript) -> str:
+    if "pay_perks_first" in r.applied_rules:
+        return (f"{_after_invitation(s, t)} you could have led with questions about the role and "
+                "kept pay and benefits for a later stage, e.g. 'What would success look like in "
+                "the first six months?'")
+    if s.closing.invitation_turn is None:
+        return (f"At turn {_last_candidate(t)}, before the interview ended, you could have said: "
+                "'Before we wrap up, may I ask a couple of questions?' and asked about the "
+                "team's biggest challenge.")
+    return (f"{_after_invitation(s, t)} you could have asked two or three questions that build "
+            "on the conversation, e.g. 'You mentioned a challenge earlier: what is blocking it "
+            "today?' or 'What would success look like in the first six months?'")
+
+
+def _sar_answers(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    answered = [b for b in s.behavioural_answers if b.turn is not None]
+    pick = next((b for b in answered if b.hypothetical), None) or next(
+        (b for b in answered if b.result_markers == 0), None) or (answered[0] if answered else None)
+    if pick is None or pick.turn is None:
+        return (f"At turn {_last_candidate(t)}, you could have backed a claim with one real "
+                "story: the situation in a sentence, what you yourself did, and the result.")
+    prompt = snippet(t.turn(pick.prompt_turn).text)
+    return (f"At turn {pick.turn}, answering '{prompt}' (turn {pick.prompt_turn}), you could have "
+            "told one real story: the situation in a sentence, what you yourself did ('I set "
+            "up ...'), and a concrete result ('... which cut the backlog by 30%').")
+
+
+def _answer_balance(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    answers = s.open_answers() or list(s.answers)
+    if not answers:
+        return (f"At turn {_last_candidate(t)}, you could have answered in full sentences: about "
+                "130-300 words for an open question, 15-60 for a closed one.")
+    longest = max(answers, key=lambda a: a.words)
+    shortest = min(answers, key=lambda a: a.words)
+    if longest.words > MONOLOGUE_WORDS or (
+        longest.words > 300 and shortest.words >= ONE_LINER_WORDS
+    ):
+        return (f"At turn {longest.turn}, your answer ran to {longest.words} words; aim for about "
+                "130-300 words (one or two minutes) and pause so the interviewer can follow up.")
+    question = snippet(t.turn(shortest.question_turn).text)
+    return (f"At turn {shortest.turn}, answering '{question}' (turn {shortest.question_turn}) in "
+            f"{shortest.words} words, you could have given a full example in about 130-300 words.")
+
+
+def _enthusiasm(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
+    return (f"At turn {_last_candidate(t)}, you could have tied your interest to something "
+            "specific from the interview, e.g. 'The onboarding problem you described is exactly "
+            "the kind of work I want to do next.'")
+
+
+def _asked_for_job(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    if s.begging:
+        hit = s.begging[0]
+        return (f"At turn {hit.turn}, instead of '{snippet(hit.quote)}', you could have said "
+                "calmly: 'I'd really like this role. Is there anything that would stop us "
+                "moving forward?'")
+    return (f"At turn {_last_candidate(t)}, you could have said: 'I'd really like this role and "
+            "would welcome the next round. Is there anything in my background that gives you "
+            "pause?'")
+
+
+def _next_steps(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    if s.interviewer_next_steps:
+        said = s.interviewer_next_steps[-1]
+        reply = next((x.index for x in t.candidate_turns() if x.index > said), None)
+        at = f"At turn {reply}" if reply is not None else f"After turn {said}"
+        return (f"{at}, after the interviewer described what happens next (turn {said}), you "
+                "could have confirmed it back: 'So the next step is ..., and I should hear by "
+                "...?'")
+    return (f"At turn {_last_candidate(t)}, before saying goodbye, you could have asked: 'What are "
+            "the next steps, and when should I expect to hear from you?'")
+
+
+def _closing_recap(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
+    return (f"At turn {_last_candidate(t)}, you could have left one recap thought of under 80 "
+            "words: the need the interviewer stressed, one achievement of yours that matches it, "
+            "and your interest in the role.")
+
+
+def _follow_up(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
+    return (f"At turn {_last_candidate(t)}, you could have asked: 'If I haven't heard by next "
+            "Friday, is email the best way to follow up with you?'")
+
+
+_TEMPLATES: dict[str, Callable[[Criterion, CriterionResult, Signals, Transcript], str]] = {
+    "asked_questions": _asked_questions,
+    "sar_answers": _sar_answers,
+    "answer_balance": _answer_balance,
+    "enthusiasm": _enthusiasm,
+    "asked_for_job": _asked_for_job,
+    "next_steps": _next_steps,
+    "closing_recap": _closing_recap,
+    "follow_up": _follow_up,
+}
+
+
+def coaching_for(criterion: Criterion, result: CriterionResult, signals: Signals,
+                 transcript: Transcript) -> str | None:
+    """The coaching line for a scored, unmet criterion; None otherwise."""
+    # Only a scored miss is known to be unmet; insufficient evidence is not a verdict.
+    if result.status != "scored" or result.passed is not False or not transcript.turns:
+        return None
+    template = _TEMPLATES.get(criterion.id)
+    if template is not None:
+        return template(criterion, result, signals, transcript)
+    target = criterion.levels[criterion.pass_threshold].strip()
+    return (f"By turn {_last_candidate(transcript)}, to meet '{criterion.title}' (level "
+            f"{criterion.pass_threshold}): {target}")

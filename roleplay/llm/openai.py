@@ -1,0 +1,623 @@
+"""OpenAI and OpenAI-compatible chat models; the only module that imports the ``openai`` SDK.
+
+`OpenAIChatModel` and `AsyncOpenAIChatModel` implement `ChatModel` / `AsyncChatModel` over the
+official SDK, for api.openai.com and compatible servers (vLLM, Ollama, llama.cpp, gateways).
+
+Design decisions:
+
+- **One network retry layer.** The SDK client is built with ``max_retries=0`` (an injected
+  client is copied with ``max_retries=0``) and `roleplay.llm._retry` (tenacity) owns retries.
+  The SDK's own retries would retry 429 ``insufficient_quota`` (pointless), cannot retry a
+  stream that drops mid-way, and multiply with any outer retry loop (2 SDK retries inside 4
+  outer attempts made 12 HTTP calls). Semantic re-asks of invalid structured output are a
+  separate loop (`roleplay.llm.structured`).
+- **Errors.** SDK errors become the `roleplay.errors` tree with ``raise ... from e``, keeping
+  ``status_code``, ``request_id`` and ``code``. Only status, code and request id are logged,
+  never headers or keys.
+- **max_tokens.** api.openai.com receives ``max_completion_tokens`` (the current name, required
+  by reasoning models); every other base URL receives ``max_tokens``, the only name llama.cpp,
+  older vLLM/Ollama builds and many gateways know. Override with ``max_tokens_param=``.
+- **Streaming and retries.** A stream is retried as a whole unit and partial text is thrown
+  away. ``on_delta`` is forwarded live, and text already shown is never shown twice: after a
+  drop, the retried stream stays silent until it has passed the text already forwarded, then
+  continues from there. If the retry diverges from what was shown (a different sample), no
+  more deltas are forwarded for that call and a warning is logged. ``ChatResponse.text`` is
+  always the complete reply of the successful attempt: store it, not the deltas.
+- **Usage.** Reported usage is used when the endpoint sends it; otherwise (servers that ignore
+  ``stream_options.include_usage``) it is estimated with `roleplay.tokens` and
+  ``usage_reported`` is ``False``. Only the successful attempt's usage is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from contextlib import aclosing, closing, contextmanager
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.completion_usage import CompletionUsage
+
+from roleplay.errors import (
+    ConfigError,
+    MissingAPIKeyError,
+    ModelAPIError,
+    ModelConnectionError,
+    ModelTimeoutError,
+    QuotaExceededError,
+    RateLimitError,
+    UnsupportedFeatureError,
+)
+from roleplay.llm._retry import (
+    AsyncSleepFunction,
+    RetryPolicy,
+    SleepFunction,
+    aretrying,
+    retrying,
+)
+from roleplay.llm.base import (
+    ChatRequest,
+    ChatResponse,
+    DeltaCallback,
+    ModelSettings,
+    Usage,
+    check_finish,
+)
+from roleplay.tokens import count_messages, count_text
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "AsyncOpenAIChatModel", "OpenAIChatModel"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "gpt-4o-mini"
+"""The model used when neither ``model=`` nor ``ROLEPLAY_MODEL`` names one."""
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""OpenAI's API, used when neither ``base_url=`` nor ``OPENAI_BASE_URL`` is set."""
+
+MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
+_CONNECT_TIMEOUT = 5.0
+_DETAIL_LIMIT = 300
+
+
+def _timeout(seconds: float) -> openai.Timeout:
+    return openai.Timeout(seconds, connect=min(_CONNECT_TIMEOUT, seconds))
+
+
+def _clean_url(url: str) -> str:
+    """``url`` without credentials, query or fragment, and without a trailing slash."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _detail(exc: openai.APIError) -> str:
+    body = exc.body
+    message = body.get("message") if isinstance(body, dict) else None
+    text = str(message) if message else (str(body) if body is not None else exc.message)
+    return text if len(text) <= _DETAIL_LIMIT else text[:_DETAIL_LIMIT] + "..."
+
+
+# Statuses whose meaning (auth, missing model, transient) wins over a feature mentioned in the
+# message.
+_NOT_A_FEATURE_STATUS = frozenset({401, 403, 404, 408, 409, 429})
+
+
+def _is_unsupported_feature(exc: openai.APIStatusError) -> bool:
+    text = f"{exc.param or ''} {_detail(exc)}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "response format"))
+
+
+def _map_error(exc: openai.APIError, endpoint: str, model: str) -> ModelAPIError:
+    """The `roleplay.errors` equivalent of an SDK error (the caller raises it ``from exc``)."""
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelTimeoutError(
+            f"The request to {endpoint} timed out; the server may be overloaded, or raise the "
+            "timeout (timeout= / ModelSettings.timeout)."
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__
+        reason = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
+        return ModelConnectionError(
+            f"Could not reach {endpoint}, or the connection dropped mid-reply ({reason}); check "
+            "the base URL and that the server is running."
+        )
+    if isinstance(exc, openai.APIStatusError):
+        status, detail = exc.status_code, _detail(exc)
+        fields: dict[str, Any] = {"status_code": status, "request_id": exc.request_id,
+                                  "code": exc.code}
+        log.debug("model endpoint error: status=%s code=%s request_id=%s", status, exc.code,
+                  exc.request_id)
+        if status == 429 and "insufficient_quota" in (exc.code, exc.type):
+            return QuotaExceededError(
+                f"{endpoint} says the account is out of quota (429 insufficient_quota): {detail} "
+                "Add credit or use another key; retrying cannot help.", **fields)
+        if status == 429:
+            return RateLimitError(
+                f"{endpoint} kept rate-limiting the requests (429): {detail} Lower the "
+                "concurrency or try again later.", **fields)
+        # llama-cpp-python rejects json_schema with a 500, not a 400; retrying cannot help.
+        if status not in _NOT_A_FEATURE_STATUS and _is_unsupported_feature(exc):
+            return UnsupportedFeatureError(
+                f"{endpoint} rejected a request feature (HTTP {status}): {detail}", **fields)
+        if status == 401:
+            return ModelAPIError(
+                f"{endpoint} rejected the API key (401): {detail} Check OPENAI_API_KEY or "
+                "--api-key, and that the key belongs to this base URL's provider.", **fields)
+        if status == 403:
+            return ModelAPIError(
+                f"{endpoint} refused access (403) to model {model!r}: {detail} Check the key's "
+                "project permissions.", **fields)
+        if status == 404:
+            return ModelAPIError(
+                f"{endpoint} answered 404 for model {model!r}: {detail} Check the model name "
+                "(--model / ROLEPLAY_MODEL) and that the base URL ends in /v1.", **fields)
+        return ModelAPIError(f"{endpoint} answered HTTP {status}: {detail}", **fields)
+    return ModelAPIError(f"{endpoint} failed: {exc.message}", code=exc.code)
+
+
+@contextmanager
+def _translate(endpoint: str, model: str) -> Iterator[None]:
+    """Map SDK errors (and undecodable bodies) raised in the block to `roleplay.errors`."""
+    try:
+        yield
+    except openai.APIError as exc:
+        raise _map_error(exc, endpoint, model) from exc
+    except json.JSONDecodeError as exc:
+        raise ModelAPIError(
+            f"{endpoint} answered with a body that is not valid JSON ({exc.msg}); check that "
+            "the base URL is an OpenAI-compatible /v1 endpoint.",
+            status_code=200,
+        ) from exc
+
+
+def _usage(usage: CompletionUsage | None, request: ChatRequest, text: str,
+           model: str) -> tuple[Usage, bool]:
+    if usage is None:
+        estimate = Usage(prompt_tokens=count_messages(request.messages, model),
+                         completion_tokens=count_text(text, model), calls=1)
+        return estimate, False
+    details = usage.prompt_tokens_details
+    cached = (details.cached_tokens if details is not None else None) or 0
+    return Usage(prompt_tokens=usage.prompt_tokens or 0,
+                 completion_tokens=usage.completion_tokens or 0,
+                 cached_tokens=cached, calls=1), True
+
+
+class _StreamState:
+    """Accumulates one streamed attempt."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.parts: list[str] = []
+        self.refusal: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: CompletionUsage | None = None
+        self.model: str | None = None
+        self.request_id: str | None = None
+
+    def begin(self, headers: Any) -> None:
+        self.request_id = headers.get("x-request-id")
+        content_type = str(headers.get("content-type", ""))
+        if not content_type.startswith("text/event-stream"):
+            raise ModelAPIError(
+                f"{self.endpoint} answered a streaming request with {content_type or 'no'} "
+                "content instead of an event stream; check that the base URL is an "
+                "OpenAI-compatible /v1 endpoint.",
+                status_code=200, request_id=self.request_id,
+            )
+
+    def add(self, chunk: ChatCompletionChunk) -> str:
+        """Take one chunk; return its text delta ('' when it has none)."""
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        # With include_usage the last chunk has no choices; never index blindly.
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        if choice.finish_reason:
+            self.finish_reason = choice.finish_reason
+        delta = choice.delta
+        if delta.refusal:
+            self.refusal.append(delta.refusal)
+        if delta.content:
+            self.parts.append(delta.content)
+            return delta.content
+        return ""
+
+    def response(self, request: ChatRequest, model_name: str) -> ChatResponse:
+        if self.finish_reason is None:
+            # Some servers end the body cleanly when they die mid-stream; that is a drop too.
+            raise ModelConnectionError(
+                f"The stream from {self.endpoint} ended before the reply was complete (no "
+                "finish_reason).",
+                request_id=self.request_id,
+            )
+        text = "".join(self.parts)
+        usage, reported = _usage(self.usage, request, text, model_name)
+        return ChatResponse(
+            text=text, model=self.model or model_name, finish_reason=self.finish_reason,
+            usage=usage, usage_reported=reported, refusal="".join(self.refusal) or None,
+            request_id=self.request_id,
+        )
+
+
+class _Resume:
+    """Forwards deltas live across retried attempts without showing any text twice."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.shown = ""
+        self.current = ""
+        self.caught_up = True
+        self.diverged = False
+
+    def start_attempt(self) -> None:
+        self.current = ""
+        self.caught_up = not self.shown
+
+    def feed(self, delta: str) -> str:
+        """The part of ``delta`` to forward ('' while replaying text already shown)."""
+        if self.diverged:
+            return ""
+        if self.caught_up:
+            self.shown += delta
+            return delta
+        self.current += delta
+        if len(self.current) <= len(self.shown):
+            if not self.shown.startswith(self.current):
+                self._diverge()
+            return ""
+        if not self.current.startswith(self.shown):
+            self._diverge()
+            return ""
+        new = self.current[len(self.shown):]
+        self.shown = self.current
+        self.caught_up = True
+        return new
+
+    def _diverge(self) -> None:
+        self.diverged = True
+        log.warning(
+            "the retried stream from %s differs from the text already shown; live output stops "
+            "here and the complete reply is in the response", self.endpoint,
+        )
+
+
+class _Base:
+    """Configuration and pure request/response mapping shared by the sync and async models."""
+
+    def __init__(
+        self,
+        model: str | None,
+        base_url: str | None,
+        settings: ModelSettings | None,
+        max_attempts: int,
+        max_retry_seconds: float,
+        timeout: float,
+        include_usage: bool,
+        max_tokens_param: MaxTokensParam | None,
+    ) -> None:
+        if not timeout > 0:
+            raise ConfigError(f"must be positive, got {timeout}", field="timeout")
+        self._model_name = model or os.environ.get("ROLEPLAY_MODEL") or DEFAULT_MODEL
+        self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        self.settings = settings or ModelSettings()
+        self.policy = RetryPolicy(max_attempts=max_attempts, max_retry_seconds=max_retry_seconds)
+        self.timeout = timeout
+        self.include_usage = include_usage
+        self._max_tokens_param = max_tokens_param
+
+    def _bind_endpoint(self, base_url: str) -> None:
+        self._endpoint = _clean_url(base_url)
+        if self._max_tokens_param is None:
+            official = urlsplit(self._endpoint).hostname == "api.openai.com"
+            self._max_tokens_param = "max_completion_tokens" if official else "max_tokens"
+
+    @property
+    def model_name(self) -> str:
+        """The model name sent to the endpoint."""
+        return self._model_name
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL, without credentials or query (e.g. ``https://api.openai.com/v1``)."""
+        return self._endpoint
+
+    def _params(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        settings = self.settings.merge(request.settings)
+        params: dict[str, Any] = {
+            "model": self._model_name,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        if settings.temperature is not None:
+            params["temperature"] = settings.temperature
+        if settings.top_p is not None:
+            params["top_p"] = settings.top_p
+        if settings.seed is not None:
+            params["seed"] = settings.seed
+        if settings.max_tokens is not None:
+            params[self._max_tokens_param or "max_tokens"] = settings.max_tokens
+        if settings.timeout is not None:
+            params["timeout"] = _timeout(settings.timeout)
+        fmt = request.response_format
+        if fmt is not None and fmt.type == "json_schema":
+            if fmt.json_schema is None:
+                raise ConfigError("a json_schema response format needs a schema",
+                                  field="response_format.schema")
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": fmt.name or "output", "strict": True,
+                                "schema": fmt.json_schema},
+            }
+        elif fmt is not None and fmt.type == "json_object":
+            params["response_format"] = {"type": "json_object"}
+        if stream:
+            params["stream"] = True
+            if self.include_usage:
+                params["stream_options"] = {"include_usage": True}
+        return params
+
+    def _response(self, completion: ChatCompletion, request: ChatRequest) -> ChatResponse:
+        request_id = completion._request_id
+        if not getattr(completion, "choices", None):
+            raise ModelAPIError(f"{self._endpoint} answered without any choices.",
+                                status_code=200, request_id=request_id)
+        choice = completion.choices[0]
+        text = choice.message.content or ""
+        usage, reported = _usage(completion.usage, request, text, self._model_name)
+        return ChatResponse(
+            text=text, model=completion.model or self._model_name,
+            finish_reason=choice.finish_reason, usage=usage, usage_reported=reported,
+            refusal=choice.message.refusal or None, request_id=request_id,
+        )
+
+
+class OpenAIChatModel(_Base):
+    """A synchronous `ChatModel` over the OpenAI SDK (OpenAI or any compatible server).
+
+    Args:
+        model: Model name; default ``$ROLEPLAY_MODEL``, else ``gpt-4o-mini``.
+        base_url: API base URL; default ``$OPENAI_BASE_URL``, else ``https://api.openai.com/v1``.
+        api_key: API key; default ``$OPENAI_API_KEY``. Local servers accept any placeholder.
+        client: An SDK client to use instead of building one (its base URL and key win); it is
+            copied with ``max_retries=0`` and this ``timeout``, and never closed by this model.
+        settings: Default generation settings, overridden per request by
+            ``ChatRequest.settings``.
+        max_attempts: Attempts per call, the first one included.
+        max_retry_seconds: Time budget for retries of one call.
+        timeout: Seconds one attempt may take (connect: at most 5 s).
+        include_usage: Ask streams for a final usage chunk (``stream_options``); disable for
+            servers that reject it.
+        max_tokens_param: Force the wire name for ``ModelSettings.max_tokens``.
+        sleep: Replaces ``time.sleep`` between retries (tests, custom schedulers).
+
+    Raises:
+        MissingAPIKeyError: no key was given or found and no client was injected.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: openai.OpenAI | None = None,
+        settings: ModelSettings | None = None,
+        max_attempts: int = 5,
+        max_retry_seconds: float = 120,
+        timeout: float = 120,
+        include_usage: bool = True,
+        max_tokens_param: MaxTokensParam | None = None,
+        sleep: SleepFunction | None = None,
+    ) -> None:
+        super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
+                         include_usage, max_tokens_param)
+        self._sleep = sleep
+        self._owns_client = client is None
+        if client is None:
+            key = api_key or os.environ.get("OPENAI_API_KEY")
+            if not key:
+                raise MissingAPIKeyError()
+            client = openai.OpenAI(api_key=key, base_url=self._base_url, max_retries=0,
+                                   timeout=_timeout(timeout))
+        else:
+            client = client.with_options(max_retries=0, timeout=_timeout(timeout))
+        self._client = client
+        self._bind_endpoint(str(client.base_url))
+
+    @property
+    def client(self) -> openai.OpenAI:
+        """The underlying SDK client (built with ``max_retries=0``)."""
+        return self._client
+
+    def close(self) -> None:
+        """Close the SDK client if this model built it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> OpenAIChatModel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def complete(
+        self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
+    ) -> ChatResponse:
+        """Complete ``request``; with ``on_delta`` the reply streams through it.
+
+        Raises:
+            ModelAPIError: the endpoint failed after the retry budget (a subclass says why).
+            ModelOutputError: refusal, truncation or content filter (see `check_finish`).
+        """
+        if on_delta is None:
+            response: ChatResponse = retrying(self.policy, sleep=self._sleep)(
+                self._complete_once, request
+            )
+            return check_finish(response)
+        final: ChatResponse | None = None
+        # closing(): if on_delta raises, the stream's connection is released now, not at GC.
+        with closing(self._events(request)) as events:
+            for item in events:
+                if isinstance(item, str):
+                    on_delta(item)
+                else:
+                    final = item
+        assert final is not None
+        return final
+
+    def stream(self, request: ChatRequest) -> Iterator[str]:
+        """Yield the reply's text deltas (retries behave as for ``complete(on_delta=...)``).
+
+        Raises:
+            ModelAPIError: as `complete`, when iteration reaches the failure.
+            ModelOutputError: after the last delta, for a refusal, truncation or filtered reply.
+        """
+        for item in self._events(request):
+            if isinstance(item, str):
+                yield item
+
+    def _complete_once(self, request: ChatRequest) -> ChatResponse:
+        params = self._params(request, stream=False)
+        with _translate(self._endpoint, self._model_name):
+            completion = self._client.chat.completions.create(**params)
+        return self._response(completion, request)
+
+    def _events(self, request: ChatRequest) -> Generator[str | ChatResponse, None, None]:
+        """Forwardable deltas, then the checked final response."""
+        params = self._params(request, stream=True)
+        resume = _Resume(self._endpoint)
+        response: ChatResponse | None = None
+        for attempt in retrying(self.policy, sleep=self._sleep):
+            with attempt:
+                resume.start_attempt()
+                state = _StreamState(self._endpoint)
+                with _translate(self._endpoint, self._model_name):
+                    with self._client.chat.completions.create(**params) as stream:
+                        state.begin(stream.response.headers)
+                        for chunk in stream:
+                            delta = resume.feed(state.add(chunk))
+                            if delta:
+                                yield delta
+                response = state.response(request, self._model_name)
+        assert response is not None
+        yield check_finish(response)
+
+
+class AsyncOpenAIChatModel(_Base):
+    """An asynchronous `AsyncChatModel` over the OpenAI SDK; see `OpenAIChatModel`.
+
+    ``client`` is an ``openai.AsyncOpenAI``; ``sleep`` replaces ``asyncio.sleep``.
+
+    Raises:
+        MissingAPIKeyError: no key was given or found and no client was injected.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: openai.AsyncOpenAI | None = None,
+        settings: ModelSettings | None = None,
+        max_attempts: int = 5,
+        max_retry_seconds: float = 120,
+        timeout: float = 120,
+        include_usage: bool = True,
+        max_tokens_param: MaxTokensParam | None = None,
+        sleep: AsyncSleepFunction | None = None,
+    ) -> None:
+        super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
+                         include_usage, max_tokens_param)
+        self._sleep = sleep
+        self._owns_client = client is None
+        if client is None:
+            key = api_key or os.environ.get("OPENAI_API_KEY")
+            if not key:
+                raise MissingAPIKeyError()
+            client = openai.AsyncOpenAI(api_key=key, base_url=self._base_url, max_retries=0,
+                                        timeout=_timeout(timeout))
+        else:
+            client = client.with_options(max_retries=0, timeout=_timeout(timeout))
+        self._client = client
+        self._bind_endpoint(str(client.base_url))
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The underlying SDK client (built with ``max_retries=0``)."""
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the SDK client if this model built it."""
+        if self._owns_client:
+            await self._client.close()
+
+    async def __aenter__(self) -> AsyncOpenAIChatModel:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def acomplete(
+        self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
+    ) -> ChatResponse:
+        """Complete ``request``; see `OpenAIChatModel.complete`."""
+        if on_delta is None:
+            response: ChatResponse = await aretrying(self.policy, sleep=self._sleep)(
+                self._complete_once, request
+            )
+            return check_finish(response)
+        final: ChatResponse | None = None
+        async with aclosing(self._events(request)) as events:
+            async for item in events:
+                if isinstance(item, str):
+                    on_delta(item)
+                else:
+                    final = item
+        assert final is not None
+        return final
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[str]:
+        """Yield the reply's text deltas; see `OpenAIChatModel.stream`.
+
+        Wrap it in ``contextlib.aclosing`` when you may stop early, so the connection is
+        released at once.
+        """
+        async with aclosing(self._events(request)) as events:
+            async for item in events:
+                if isinstance(item, str):
+                    yield item
+
+    async def _complete_once(self, request: ChatRequest) -> ChatResponse:
+        params = self._params(request, stream=False)
+        with _translate(self._endpoint, self._model_name):
+            completion = await self._client.chat.completions.create(**params)
+        return self._response(completion, request)
+
+    async def _events(self, request: ChatRequest) -> AsyncGenerator[str | ChatResponse, None]:
+        params = self._params(request, stream=True)
+        resume = _Resume(self._endpoint)
+        response: ChatResponse | None = None
+        async for attempt in aretrying(self.policy, sleep=self._sleep):
+            with attempt:
+                resume.start_attempt()
+                state = _StreamState(self._endpoint)
+                with _translate(self._endpoint, self._model_name):
+                    async with await self._client.chat.completions.create(**params) as stream:
+                        state.begin(stream.response.headers)
+                        async for chunk in stream:
+                            delta = resume.feed(state.add(chunk))
+                            if delta:
+                                yield delta
+                response = state.response(request, self._model_name)
+        assert response is not None
+        yield check_finish(response)
