@@ -133,9 +133,16 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
     return get_encoding(encoding_name_for_model(model))
 
 
+@functools.lru_cache(maxsize=8192)
+def _count(encoding: EncodingName, text: str) -> int:
+    # Interviews re-send the same system prompt and history every turn; memoising per text
+    # makes counting a growing conversation linear instead of quadratic.
+    return len(get_encoding(encoding).encode(text, disallowed_special=()))
+
+
 def count_text(text: str, model: str = "gpt-4o") -> int:
     """Tokens in ``text``; special-token strings in untrusted text are counted as plain text."""
-    return len(encoding_for_model(model).encode(text, disallowed_special=()))
+    return _count(encoding_name_for_model(model), text)
 
 
 def count_messages(messages: Iterable[Message | Mapping[str, str]], model: str = "gpt-4o") -> int:
@@ -144,15 +151,19 @@ def count_messages(messages: Iterable[Message | Mapping[str, str]], model: str =
     3 tokens per message, the encoded length of every value, +1 when a ``name`` is present, and
     3 for the primed reply.
     """
-    enc = encoding_for_model(model)
+    encoding = encoding_name_for_model(model)
     total = 3
     for message in messages:
-        fields = message.model_dump() if isinstance(message, Message) else dict(message)
+        fields: Mapping[str, object] = (
+            {"role": message.role, "content": message.content}
+            if isinstance(message, Message)
+            else message
+        )
         total += 3
         for key, value in fields.items():
             if value is None:
                 continue
-            total += len(enc.encode(str(value), disallowed_special=()))
+            total += _count(encoding, str(value))
             if key == "name":
                 total += 1
     return total

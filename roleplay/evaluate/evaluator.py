@@ -177,6 +177,7 @@ class Evaluator:
         self.signals_only = signals_only
         self.prices = prices
         self.max_prompt_tokens = max_prompt_tokens
+        self._signal_memo: dict[int, tuple[Transcript, Signals]] = {}
         base = ModelSettings(temperature=0.0 if samples == 1 else 0.7)
         self.settings = base.merge(settings)
 
@@ -200,6 +201,19 @@ class Evaluator:
         )
 
     # --- pure request building -------------------------------------------------------------
+
+    def _signals(self, transcript: Transcript) -> Signals:
+        # The runner asks for the cache key, the request and then the evaluation of the same
+        # transcript; signals are pure, so compute them once. Keyed by identity, holding the
+        # transcript so its id cannot be reused while the entry lives.
+        hit = self._signal_memo.get(id(transcript))
+        if hit is not None and hit[0] is transcript:
+            return hit[1]
+        signals = compute_signals(transcript)
+        if len(self._signal_memo) >= 64:
+            self._signal_memo.pop(next(iter(self._signal_memo)))
+        self._signal_memo[id(transcript)] = (transcript, signals)
+        return signals
 
     def _settings_for(self, sample: int) -> ModelSettings:
         # A fixed seed would make every sample identical; offset it per sample.
@@ -226,7 +240,7 @@ class Evaluator:
 
     def judge_request(self, transcript: Transcript, sample: int = 0) -> ChatRequest:
         """The exact judge request for ``transcript`` (no call; for dry runs and estimates)."""
-        return self._build(transcript, compute_signals(transcript), sample)[0]
+        return self._build(transcript, self._signals(transcript), sample)[0]
 
     def cache_key(self, transcript: Transcript, sample: int = 0) -> str:
         """The judge cache key for ``transcript`` and sample index ``sample``.
@@ -234,7 +248,7 @@ class Evaluator:
         A sha256 of the request (delimiter nonce masked), model, settings and sample index;
         independent of post-processing rubric fields (thresholds, weights, caps).
         """
-        return self._build(transcript, compute_signals(transcript), sample)[1]
+        return self._build(transcript, self._signals(transcript), sample)[1]
 
     def prompt_tokens(self, request: ChatRequest) -> int:
         """Offline estimate of the request's prompt tokens (messages plus reply schema)."""
@@ -252,7 +266,7 @@ class Evaluator:
         if not transcript.candidate_turns():
             raise TranscriptError(f"transcript {transcript.id!r} has no candidate turn; nothing "
                                   "to evaluate")
-        signals = compute_signals(transcript)
+        signals = self._signals(transcript)
         if not signals.substantive:
             return _Plan(signals, early=self._degenerate(transcript, signals))
         if self.signals_only:

@@ -19,6 +19,7 @@ score, so the judge collects evidence and reasons before it scores.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -121,6 +122,21 @@ def transcript_tag(nonce: str) -> str:
 
 
 _INVISIBLE_KEEP = {"\n", "\t"}
+# Format characters outside the BMP (tags, musical and shorthand controls); a superset across
+# Unicode versions, so an older Python strips them too.
+_ASTRAL_FORMAT = "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3" \
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+
+
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    # Scanning the BMP once (~15 ms) is exact for the running Python's Unicode tables and far
+    # faster than asking unicodedata about every character of every transcript.
+    bmp = "".join(
+        re.escape(chr(c)) for c in range(0x10000)
+        if unicodedata.category(chr(c)) in ("Cf", "Cc") and chr(c) not in _INVISIBLE_KEEP
+    )
+    return re.compile(f"[{bmp}{_ASTRAL_FORMAT}]")
 
 
 def clean_text(text: str) -> str:
@@ -128,10 +144,7 @@ def clean_text(text: str) -> str:
 
     They can hide instructions from a human reader while the model still sees them.
     """
-    return "".join(
-        ch for ch in text.replace("\r\n", "\n").replace("\r", "\n")
-        if ch in _INVISIBLE_KEEP or unicodedata.category(ch) not in ("Cf", "Cc")
-    )
+    return _invisible().sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _strip_tag(text: str, tag: str) -> str:

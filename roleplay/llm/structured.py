@@ -10,6 +10,7 @@ the network retry layer (which lives in the OpenAI adapter), so the two never mu
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -91,11 +92,19 @@ class StructuredResult(Generic[T]):
 
 
 def strict_schema(output_type: type[BaseModel]) -> dict[str, Any]:
-    """The JSON Schema of ``output_type`` in OpenAI's strict form.
+    """The JSON Schema of ``output_type`` in OpenAI's strict form (a fresh copy each call).
 
     Every object gets ``additionalProperties: false`` and all its properties required, as strict
     mode demands; bounds (``minimum`` ...) stay in, but are also validated locally.
     """
+    result: dict[str, Any] = json.loads(_strict_schema_json(output_type))
+    return result
+
+
+@functools.lru_cache(maxsize=256)
+def _strict_schema_json(output_type: type[BaseModel]) -> str:
+    # Generating a pydantic schema costs about a millisecond; interviews ask for the same
+    # move schema every turn, so build it once per type.
     schema = output_type.model_json_schema()
 
     def fix(node: Any) -> None:
@@ -112,7 +121,7 @@ def strict_schema(output_type: type[BaseModel]) -> dict[str, Any]:
                 fix(item)
 
     fix(schema)
-    return schema
+    return json.dumps(schema)
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
