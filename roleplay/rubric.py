@@ -410,14 +410,15 @@ def default_rubric_dir() -> Path:
 
 def _resolve(ref: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
     text = os.fspath(ref)
-    if isinstance(ref, os.PathLike) or text.endswith((".yaml", ".yml")) or os.sep in text or (
-        os.altsep is not None and os.altsep in text
-    ):
+    # Only an explicit path (a PathLike, or a name ending in .yaml/.yml) is read as a file; any
+    # other string must be a plain id, so "../../etc/passwd" or "/etc/passwd" never reaches the
+    # disk (the same rule as personas).
+    if isinstance(ref, os.PathLike) or text.endswith((".yaml", ".yml")):
         path = Path(text).resolve()
         if not path.is_file():
             raise ConfigError("no rubric file here", path=str(path))
         return path, None
-    if not ID_PATTERN.match(text):
+    if not ID_PATTERN.fullmatch(text):  # match() would accept a trailing newline
         raise ConfigError(f"invalid rubric id {text!r}: ids match {ID_PATTERN.pattern} "
                           "(lower-case letters, digits, '-' and '_'), or pass a path to a .yaml "
                           "file")

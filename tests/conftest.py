@@ -10,17 +10,28 @@ Cassettes (pytest-recording + vcrpy >= 8.2.1, which intercepts openai 3.x's http
   module-level ``CASSETTE_GROUP = "adapter"`` (default: the module name).
 - Requests match on method, path and body, never host or port (the local server's port changes).
 - A test fails when its cassette has interactions it did not play.
+- Bodies match ignoring only the judge's per-call delimiter nonce (`body_ignoring_judge_nonce`).
+- `role_cassettes` binds models to named cassettes, so one test can keep each role's calls
+  (interviewer, candidate, judge) in its own file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import vcr as vcr_module
+from vcr import matchers as vcr_matchers
+from vcr.cassette import Cassette
+from vcr.patch import CassettePatcherBuilder
+from vcr.request import Request as VcrRequest
+from vcr.util import read_body
 
 from roleplay.llm.base import ModelSettings
 from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
@@ -149,3 +160,147 @@ async def async_cassette_model(
     """The async twin of `cassette_model`."""
     async with AsyncOpenAIChatModel(CASSETTE_MODEL, **_cassette_kwargs(cassette_target)) as model:
         yield model
+
+
+# -- the judge's delimiter nonce, and cassettes per role ---------------------------------------
+#
+# The judge wraps the transcript in a per-call random delimiter (``<transcript-{16 hex}>``), so
+# its request body differs on every run. Production keeps it random; on replay the body matcher
+# treats two requests that differ only in that nonce as the same request. Everything else in the
+# body still has to match byte for byte (as JSON).
+
+_JUDGE_NONCE = re.compile(r"(</?transcript-)[0-9a-f]{16}>")
+
+
+def _mask_judge_nonce(request: Any) -> Any:
+    body = read_body(request)
+    if not body:
+        return request
+    text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
+    masked = _JUDGE_NONCE.sub(r"\1NONCE>", text)
+    if masked == text:
+        return request
+    return VcrRequest(request.method, request.uri,
+                      masked.encode("utf-8", errors="surrogateescape"), request.headers)
+
+
+def body_ignoring_judge_nonce(r1: Any, r2: Any) -> None:
+    """vcrpy's ``body`` matcher, blind to the judge's per-call delimiter nonce."""
+    vcr_matchers.body(_mask_judge_nonce(r1), _mask_judge_nonce(r2))
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """Every VCR (pytest-recording's and `role_cassettes`') matches bodies this way."""
+    vcr.register_matcher("body", body_ignoring_judge_nonce)
+
+
+@pytest.fixture
+def make_cassette_model(cassette_target: CassetteTarget) -> Iterator[Callable[[], OpenAIChatModel]]:
+    """Builds more models configured like `cassette_model` (closed after the test)."""
+    models: list[OpenAIChatModel] = []
+
+    def make() -> OpenAIChatModel:
+        models.append(OpenAIChatModel(CASSETTE_MODEL, **_cassette_kwargs(cassette_target)))
+        return models[-1]
+
+    yield make
+    for model in models:
+        model.close()
+
+
+class CassetteBound:
+    """A `ChatModel` whose every call is recorded to / replayed from one cassette.
+
+    Several models (or one model several times) can be bound to different cassettes within one
+    test; each call switches to its own cassette, so one interview can keep the interviewer's and
+    the candidate's requests in separate files. Calls must not overlap (sync use only).
+    """
+
+    def __init__(self, model: Any, cassette: Any) -> None:
+        self.model = model
+        self.cassette = cassette
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model.model_name)
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.model.endpoint)
+
+    def complete(self, request: Any, *, on_delta: Any = None) -> Any:
+        with contextlib.ExitStack() as stack:
+            for patcher in CassettePatcherBuilder(self.cassette).build():
+                stack.enter_context(patcher)
+            return self.model.complete(request, on_delta=on_delta)
+
+
+class RoleCassettes:
+    """Opens cassettes by name under tests/cassettes and binds models to them."""
+
+    def __init__(self, request: pytest.FixtureRequest, stack: contextlib.ExitStack,
+                 record_mode: str, config: dict[str, Any]) -> None:
+        self._request = request
+        self._stack = stack
+        self._record_mode = record_mode
+        self._config = config
+        self.cassettes: dict[str, Any] = {}
+
+    def cassette(self, name: str) -> Any:
+        """The cassette ``tests/cassettes/<name>.yaml``, opened on first use."""
+        if name not in self.cassettes:
+            path = CASSETTES / f"{name}.yaml"
+            mode = self._record_mode
+            if mode == "rewrite":  # as pytest-recording does it
+                path.unlink(missing_ok=True)
+                mode = "new_episodes"
+            recorder = vcr_module.VCR(record_mode=mode)
+            self._request.config.hook.pytest_recording_configure(
+                config=self._request.config, vcr=recorder)
+            # Loaded without installing its patches: only `CassetteBound` calls reach it, so a
+            # stray request still meets the test's default cassette (and fails on replay).
+            config = recorder.get_merged_config(path=str(path), **self._config)
+            for key in ("path_transformer", "func_path_generator", "record_on_exception"):
+                config.pop(key, None)
+            cassette = Cassette.load(**config)
+            self._stack.callback(cassette._save)  # what vcrpy's use_cassette does on exit
+            self.cassettes[name] = cassette
+        return self.cassettes[name]
+
+    def bind(self, model: Any, name: str) -> CassetteBound:
+        """``model`` with every call recorded to / replayed from cassette ``name``."""
+        return CassetteBound(model, self.cassette(name))
+
+    def recorded_locally(self, name: str) -> bool:
+        """Whether every response in cassette ``name`` came from the local test server.
+
+        The scripted responders behave in known ways; tests assert those behaviours only on
+        such recordings (a recording against api.openai.com is checked for structure only).
+        """
+        responses = self.cassette(name).responses
+        return bool(responses) and all(
+            (r.get("headers") or {}).get("server") == [LOCAL_SERVER_HEADER] for r in responses)
+
+
+LOCAL_SERVER_HEADER = "roleplay-openai-compat/1"
+
+
+@pytest.fixture
+def role_cassettes(request: pytest.FixtureRequest, vcr: Any, vcr_config: dict[str, Any],
+                   record_mode: str) -> Iterator[RoleCassettes]:
+    """Cassettes named per role (``interviewer/<test>``, ``judge/<test>`` ...) for one test.
+
+    The test must be marked ``@pytest.mark.vcr`` (so ``scripts/record`` selects it and the
+    network is open while recording). Replaying, a cassette with unplayed interactions fails
+    the test, like the default cassette.
+    """
+    if vcr is None:
+        raise pytest.UsageError("role_cassettes needs a @pytest.mark.vcr test")
+    with contextlib.ExitStack() as stack:
+        cassettes = RoleCassettes(request, stack, record_mode, vcr_config)
+        yield cassettes
+        unplayed = [f"{c._path} has {len(c)} interactions but only {c.play_count} were played"
+                    for c in cassettes.cassettes.values() if c.write_protected and not c.all_played]
+    if unplayed:
+        pytest.fail(f"{request.node.nodeid}: " + "; ".join(unplayed)
+                    + "; re-record with scripts/record", pytrace=False)
