@@ -146,7 +146,7 @@ class Evaluator:
             `aevaluate` (the shipped fakes and OpenAI adapters are both). Not needed with
             ``signals_only``.
         settings: Judge generation settings, merged over the default (temperature 0 for one
-            sample, 0.7 for several).
+            sample, 0.7 for several; at most 4096 reply tokens).
         samples: Judge samples per transcript (k calls; per-criterion median and agreement).
         cache: Optional store of validated judge replies.
         signals_only: Provisional verdicts from signals alone; no model, no key.
@@ -178,7 +178,9 @@ class Evaluator:
         self.prices = prices
         self.max_prompt_tokens = max_prompt_tokens
         self._signal_memo: dict[int, tuple[Transcript, Signals]] = {}
-        base = ModelSettings(temperature=0.0 if samples == 1 else 0.7)
+        # A bounded reply: a runaway model must not fill the context window, which would make
+        # the re-ask itself overflow. Eight criteria with evidence fit well inside 4096.
+        base = ModelSettings(temperature=0.0 if samples == 1 else 0.7, max_tokens=4096)
         self.settings = base.merge(settings)
 
     @property
