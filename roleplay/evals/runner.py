@@ -575,8 +575,10 @@ async def arun_suite(
                     evaluator_factory=evaluator_factory, model=model, settings=settings,
                     samples=samples, signals_only=signals_only, cache=cache, runs_dir=runs_dir,
                     prices=prices, resume=resume)
-    estimates = {c.id: prep.estimate(c) for c in prep.pending}
-    if max_cost is not None and any(e.cost_usd is None for e in estimates.values()):
+    # Estimating builds every judge request and counts its tokens before the first call; only a
+    # budgeted run needs that up front (an unbudgeted one would just delay its first request).
+    estimates = {c.id: prep.estimate(c) for c in prep.pending} if max_cost is not None else {}
+    if any(e.cost_usd is None for e in estimates.values()):
         raise ConfigError(f"--max-cost needs a price for model {prep.model_name!r}, and none is "
                           "known; pass a price table or drop --max-cost")
     log.info("suite %s: %d cases, %d finished earlier, run folder %s", suite.id,
@@ -593,12 +595,16 @@ async def arun_suite(
     queue = list(prep.pending)
     bar = _Progress(progress, len(suite.cases), len(prep.done), f"eval {suite.id}")
 
+    def estimate_of(case: EvalCase) -> CaseEstimate:
+        return estimates.get(case.id) or CaseEstimate(
+            case_id=case.id, calls=0, cached_calls=0, prompt_tokens=0, completion_tokens=0,
+            cost_usd=0.0)
+
     async def judge(case: EvalCase) -> None:
         nonlocal usage, cost, calls, hits, spent, reserved
-        estimate = estimates[case.id]
+        estimate = estimate_of(case)
         try:
-            if prep.model is not None and estimate.calls:
-                prep.model.resolve()
+            # The judge model is built on its first call, so a fully cached run needs no key.
             evaluation: EvaluationLike = await prep.evaluator.aevaluate(case.transcript)
         except RoleplayError as exc:
             # Bad configuration, a missing key or an empty quota would fail every case alike;
@@ -640,7 +646,7 @@ async def arun_suite(
         nonlocal stopped, reserved
         while queue:
             case = queue.pop(0)
-            estimate = estimates[case.id]
+            estimate = estimate_of(case)
             if stopped:
                 not_run.append(case.id)
                 continue
