@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from factories import helpdesk_persona
 
 from roleplay.candidates import LLMCandidate, ScriptedCandidate
 from roleplay.errors import ModelConnectionError
@@ -20,17 +21,10 @@ from roleplay.persona import (
     Behaviour,
     CandidateBehaviour,
     CandidateProfile,
-    Company,
     Experience,
-    HiddenFact,
-    HiddenFacts,
-    Interviewer,
     Persona,
-    QuestionBank,
     Resume,
-    Role,
     Scenario,
-    Style,
 )
 from roleplay.session import Interview
 from roleplay.testing import FunctionChatModel, ScriptedChatModel
@@ -38,27 +32,8 @@ from roleplay.transcript import Transcript
 
 
 def make_persona(**overrides: object) -> Persona:
-    def hidden(fact: str, marker: str) -> HiddenFact:
-        return HiddenFact(fact=fact, markers=[marker])
-
-    data: dict[str, object] = dict(
-        id="parity",
-        interviewer=Interviewer(name="Ana Ruiz", title="Head of Support"),
-        company=Company(name="Helpdeskly", what_it_does="Help-desk software."),
-        role=Role(title="Support Lead", must_haves=["Led a team"], team_problems=["Backlog"]),
-        stage="phone_screen",
-        style=Style(warmth=4, verbosity=3, scepticism=2, pace="brisk"),
-        questions=QuestionBank(behavioural=["Tell me about a backlog you cleared."]),
-        behaviour=Behaviour(invites_questions=False),
-        hidden_facts=HiddenFacts(
-            next_steps=hidden("A call with the COO.", "call with the COO"),
-            timeline=hidden("Decision within two weeks.", "two weeks"),
-            decision_maker=hidden("The COO decides.", "the COO decides"),
-            contact=hidden("Email ana@helpdeskly.example.", "ana@helpdeskly.example"),
-        ),
-    )
-    data.update(overrides)
-    return Persona.model_validate(data)
+    options: dict[str, object] = {"id": "parity", "behaviour": Behaviour(invites_questions=False)}
+    return helpdesk_persona(**{**options, **overrides})
 
 
 PROFILE = CandidateProfile(

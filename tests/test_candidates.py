@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 import pytest
+from factories import helpdesk_persona
 
 from roleplay.candidates import (
     AsyncCandidate,
@@ -22,43 +23,15 @@ from roleplay.errors import ModelOutputError
 from roleplay.persona import (
     CandidateBehaviour,
     CandidateProfile,
-    Company,
     Experience,
-    HiddenFact,
-    HiddenFacts,
-    Interviewer,
-    Persona,
-    QuestionBank,
     Resume,
-    Role,
-    Style,
 )
 from roleplay.prompts import InterviewBrief
 from roleplay.session import Interview
 from roleplay.testing import ScriptedChatModel
 from roleplay.transcript import Turn
 
-
-def hidden(fact: str, marker: str) -> HiddenFact:
-    return HiddenFact(fact=fact, markers=[marker])
-
-
-PERSONA = Persona(
-    id="cand-test",
-    interviewer=Interviewer(name="Ana Ruiz", title="Head of Support"),
-    company=Company(name="Helpdeskly", what_it_does="Help-desk software."),
-    role=Role(title="Support Lead", must_haves=["Led a team"], team_problems=["Backlog"]),
-    stage="phone_screen",
-    style=Style(warmth=4, verbosity=3, scepticism=2, pace="brisk"),
-    questions=QuestionBank(behavioural=["Tell me about a backlog you cleared."]),
-    facts=["The team has nine agents."],
-    hidden_facts=HiddenFacts(
-        next_steps=hidden("A call with the COO.", "call with the COO"),
-        timeline=hidden("Decision within two weeks.", "two weeks"),
-        decision_maker=hidden("The COO decides.", "the COO decides"),
-        contact=hidden("Email ana@helpdeskly.example.", "ana@helpdeskly.example"),
-    ),
-)
+PERSONA = helpdesk_persona(id="cand-test", facts=["The team has nine agents."])
 PROFILE = CandidateProfile(
     id="kim", name="Kim Park", summary="Support lead with five years of experience.",
     resume=Resume(headline="Support lead", experience=[

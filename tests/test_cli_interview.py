@@ -12,49 +12,22 @@ from typing import Any
 
 import pytest
 import yaml
+from factories import helpdesk_persona
 
 import roleplay.cli
 from roleplay.cli import main
 from roleplay.errors import ModelConnectionError
 from roleplay.llm.base import ChatRequest
 from roleplay.persona import (
-    Behaviour,
     CandidateBehaviour,
     CandidateProfile,
-    Company,
     Experience,
-    HiddenFact,
-    HiddenFacts,
-    Interviewer,
-    Persona,
-    QuestionBank,
     Resume,
-    Role,
-    Style,
 )
 from roleplay.testing import FunctionChatModel, ScriptedChatModel
 from roleplay.transcript import load_transcript
 
-
-def hidden(fact: str, marker: str) -> HiddenFact:
-    return HiddenFact(fact=fact, markers=[marker])
-
-
-PERSONA = Persona(
-    interviewer=Interviewer(name="Ana Ruiz", title="Head of Support"),
-    company=Company(name="Helpdeskly", what_it_does="Help-desk software."),
-    role=Role(title="Support Lead", must_haves=["Led a team"], team_problems=["Backlog"]),
-    stage="phone_screen",
-    style=Style(warmth=4, verbosity=3, scepticism=2, pace="brisk"),
-    questions=QuestionBank(behavioural=["Tell me about a backlog you cleared."]),
-    behaviour=Behaviour(invites_questions=True),
-    hidden_facts=HiddenFacts(
-        next_steps=hidden("A call with the COO.", "call with the COO"),
-        timeline=hidden("Decision within two weeks.", "two weeks"),
-        decision_maker=hidden("The COO decides.", "the COO decides"),
-        contact=hidden("Email ana@helpdeskly.example.", "ana@helpdeskly.example"),
-    ),
-)
+PERSONA = helpdesk_persona()
 PROFILE = CandidateProfile(
     name="Kim Park", summary="Support lead.",
     resume=Resume(headline="Support lead", experience=[
