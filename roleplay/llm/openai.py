@@ -33,9 +33,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import aclosing, closing, contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -71,6 +71,7 @@ from roleplay.tokens import count_messages, count_text
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "AsyncOpenAIChatModel", "OpenAIChatModel"]
 
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -315,6 +316,21 @@ class _Base:
         self.include_usage = include_usage
         self._max_tokens_param = max_tokens_param
 
+    def _adopt(self, client: _Client | None, build: Callable[..., _Client], api_key: str | None,
+               timeout: float) -> _Client:
+        # Tenacity is the one network retry layer, so every SDK client runs with max_retries=0,
+        # an injected one included (with_options copies it).
+        if client is None:
+            key = api_key or os.environ.get("OPENAI_API_KEY")
+            if not key:
+                raise MissingAPIKeyError()
+            client = build(api_key=key, base_url=self._base_url, max_retries=0,
+                           timeout=_timeout(timeout))
+        else:
+            client = client.with_options(max_retries=0, timeout=_timeout(timeout))
+        self._bind_endpoint(str(client.base_url))
+        return client
+
     def _bind_endpoint(self, base_url: str) -> None:
         self._endpoint = _clean_url(base_url)
         if self._max_tokens_param is None:
@@ -422,16 +438,7 @@ class OpenAIChatModel(_Base):
                          include_usage, max_tokens_param)
         self._sleep = sleep
         self._owns_client = client is None
-        if client is None:
-            key = api_key or os.environ.get("OPENAI_API_KEY")
-            if not key:
-                raise MissingAPIKeyError()
-            client = openai.OpenAI(api_key=key, base_url=self._base_url, max_retries=0,
-                                   timeout=_timeout(timeout))
-        else:
-            client = client.with_options(max_retries=0, timeout=_timeout(timeout))
-        self._client = client
-        self._bind_endpoint(str(client.base_url))
+        self._client = self._adopt(client, openai.OpenAI, api_key, timeout)
 
     @property
     def client(self) -> openai.OpenAI:
@@ -540,16 +547,7 @@ class AsyncOpenAIChatModel(_Base):
                          include_usage, max_tokens_param)
         self._sleep = sleep
         self._owns_client = client is None
-        if client is None:
-            key = api_key or os.environ.get("OPENAI_API_KEY")
-            if not key:
-                raise MissingAPIKeyError()
-            client = openai.AsyncOpenAI(api_key=key, base_url=self._base_url, max_retries=0,
-                                        timeout=_timeout(timeout))
-        else:
-            client = client.with_options(max_retries=0, timeout=_timeout(timeout))
-        self._client = client
-        self._bind_endpoint(str(client.base_url))
+        self._client = self._adopt(client, openai.AsyncOpenAI, api_key, timeout)
 
     @property
     def client(self) -> openai.AsyncOpenAI:
