@@ -133,11 +133,21 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
     return get_encoding(encoding_name_for_model(model))
 
 
-@functools.lru_cache(maxsize=8192)
+_MEMO_MAX_CHARS = 16_000
+
+
+@functools.lru_cache(maxsize=2048)
+def _count_memo(encoding: EncodingName, text: str) -> int:
+    return len(get_encoding(encoding).encode(text, disallowed_special=()))
+
+
 def _count(encoding: EncodingName, text: str) -> int:
     # Interviews re-send the same system prompt and history every turn; memoising per text
-    # makes counting a growing conversation linear instead of quadratic.
-    return len(get_encoding(encoding).encode(text, disallowed_special=()))
+    # makes counting a growing conversation linear instead of quadratic. Long one-off texts
+    # (whole judge prompts, each with its own nonce) bypass the memo to bound its memory.
+    if len(text) > _MEMO_MAX_CHARS:
+        return len(get_encoding(encoding).encode(text, disallowed_special=()))
+    return _count_memo(encoding, text)
 
 
 def count_text(text: str, model: str = "gpt-4o") -> int:

@@ -162,6 +162,8 @@ _CONTENT_LABELS = frozenset(
     "step answer question".split()
 )
 _LABEL = re.compile(r"^\s*([A-Za-z][\w .'-]{0,40}?)\s*:\s?(.*)$")
+# "At 9:30 we ...": the colon of a clock time, not of a speaker label.
+_CLOCK = re.compile(r"\d:\d")
 
 
 def parse_plain_text(
@@ -206,6 +208,7 @@ def parse_plain_text(
             and label not in _CONTENT_LABELS
             and len(label.split()) <= 2
             and line.lstrip()[0].isupper()
+            and not _CLOCK.match(line, match.end(1) - 1)
         ):
             # "Recruiter: ..." at the start of a line looks like a speaker we do not know.
             known = ", ".join(f"'{k.title()}:'" for k in mapping)
@@ -243,7 +246,11 @@ def load_transcript(path: str | os.PathLike[str], *,
     """
     p = Path(path)
     try:
-        data = p.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows often start a UTF-8 file with a byte order mark.
+        data = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TranscriptError("not UTF-8 text; save the transcript as UTF-8", path=str(p),
+                              line=p.read_bytes()[: exc.start].count(b"\n") + 1) from exc
     except OSError as exc:
         raise TranscriptError(f"cannot read transcript: {exc.strerror}", path=str(p)) from exc
     if not data.strip():

@@ -39,7 +39,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
 from openai.types.completion_usage import CompletionUsage
 
 from roleplay.errors import (
@@ -92,6 +92,8 @@ def _clean_url(url: str) -> str:
     """``url`` without credentials, query or fragment, and without a trailing slash."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
@@ -382,11 +384,23 @@ class _Base:
         return params
 
     def _response(self, completion: ChatCompletion, request: ChatRequest) -> ChatResponse:
+        # The SDK does not validate a 200 body: a non-JSON page comes back as a str, and a JSON
+        # value of the wrong shape as a list or a partly built object.
+        if not isinstance(completion, ChatCompletion):
+            raise ModelAPIError(
+                f"{self._endpoint} answered with a {type(completion).__name__} body instead of a "
+                "chat completion; check that the base URL is an OpenAI-compatible /v1 endpoint.",
+                status_code=200,
+            )
         request_id = completion._request_id
-        if not getattr(completion, "choices", None):
+        choices = getattr(completion, "choices", None)
+        if not choices:
             raise ModelAPIError(f"{self._endpoint} answered without any choices.",
                                 status_code=200, request_id=request_id)
-        choice = completion.choices[0]
+        choice = choices[0]
+        if not isinstance(getattr(choice, "message", None), ChatCompletionMessage):
+            raise ModelAPIError(f"{self._endpoint} answered with a choice without a message.",
+                                status_code=200, request_id=request_id)
         text = choice.message.content or ""
         usage, reported = _usage(completion.usage, request, text, self._model_name)
         return ChatResponse(

@@ -114,8 +114,13 @@ def _strict_schema_json(output_type: type[BaseModel]) -> str:
                 node["required"] = list(node["properties"])
             node.pop("default", None)
             node.pop("title", None)
-            for value in node.values():
-                fix(value)
+            for key, value in node.items():
+                if key in ("properties", "$defs") and isinstance(value, dict):
+                    # Maps of names to schemas: a field named "title" or "default" must stay.
+                    for schema in value.values():
+                        fix(schema)
+                else:
+                    fix(value)
         elif isinstance(node, list):
             for item in node:
                 fix(item)
