@@ -421,6 +421,9 @@ def _prepare(
     run_dir = folder / _run_folder_name(suite.id, mode, evaluator.fingerprint, k)
     done: dict[str, CaseRecord] = {}
     pending: list[EvalCase] = []
+    # The fingerprint does not cover the signals and policy code, so a signals-only record may
+    # be stale; signals cost nothing, so such a run always evaluates every case again.
+    resume = resume and not signals_only
     for case in suite.cases:
         record = _load_record(run_dir / "cases" / f"{case.id}.json", case, evaluator.fingerprint) \
             if resume else None
@@ -560,7 +563,8 @@ async def arun_suite(
         cache: Judge cache handed to the evaluator.
         runs_dir: Parent of run folders (default ``<cache dir>/runs``).
         prices: Price table for cost estimates (default `roleplay.tokens.DEFAULT_PRICES`).
-        resume: Reuse cases finished earlier in the same run folder (False judges all again).
+        resume: Reuse cases finished earlier in the same run folder (False judges all again;
+            signals-only runs always evaluate every case again).
         progress: Show a progress bar on stderr when it is a terminal.
         on_case: Called as each case finishes, with its record (``None`` when it failed).
 

@@ -529,5 +529,13 @@ class Evaluator:
                 return self._failed(exc)
             return self._succeeded(result, key)
 
-        samples = await asyncio.gather(*(one(r, k) for r, k in plan.requests))
+        tasks = [asyncio.ensure_future(one(r, k)) for r, k in plan.requests]
+        try:
+            samples = await asyncio.gather(*tasks)
+        except BaseException:
+            # A sample that raised (endpoint error) must not leave the others calling the model.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return self._judged(transcript, plan, samples, counter)

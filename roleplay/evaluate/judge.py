@@ -148,7 +148,7 @@ def clean_text(text: str) -> str:
 
 
 def _strip_tag(text: str, tag: str) -> str:
-    pattern = re.compile(rf"<\s*/?\s*{re.escape(tag)}\s*>", re.IGNORECASE)
+    pattern = re.compile(rf"<\s*(?:/\s*)?{re.escape(tag)}\s*>", re.IGNORECASE)
     # Removing one occurrence can join the pieces of another ("</tra<tag>nscript...>").
     while True:
         stripped = pattern.sub("", text)

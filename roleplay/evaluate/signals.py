@@ -517,14 +517,15 @@ _RESULT = _rx(
     r"\bas\s+a\s+result\b", r"\bresult(?:ed|ing)?\s+in\b", r"\bled\s+to\b", r"\bwhich\s+meant\b",
     r"\boutcome\b",
     r"\b(?:reduc|increas|improv|sav|doubl|halv|cut|grew|boost|lower|rais)(?:ed|ing)?\b",
-    r"\d+(?:\.\d+)?\s?(?:%|percent\b|per\s+cent\b)", r"[$€£]\s?\d",
+    r"(?<!\d)\d+(?:\.\d+)?\s?(?:%|percent\b|per\s+cent\b)", r"[$€£]\s?\d",
     r"\b\d+(?:\.\d+)?\s?(?:k|m|x|hours?|days?|weeks?|months?|users?|customers?|people|minutes?)\b",
     r"\bi\s+learn(?:ed|t)\b", r"\bthe\s+lesson\b",
 )
 # A speaker label inside a candidate turn: at a line start or right after a sentence ends.
 _FAKE_SPEAKER = re.compile(
-    r"(?:^|(?<=[.!?])[ \t]+)[ \t]*\[?[ \t]*(?:system|interviewer|assistant|user|developer|"
-    r"evaluator|recruiter|hiring\s+manager)[ \t]*\]?[ \t]*:"
+    # One [ \t]* per gap: adjacent optional runs backtrack cubically on long whitespace.
+    r"(?:^|(?<=[.!?])(?=[ \t]))[ \t]*(?:\[[ \t]*)?(?:system|interviewer|assistant|user|"
+    r"developer|evaluator|recruiter|hiring\s+manager)[ \t]*(?:\][ \t]*)?:"
     r"|\[(?:system|interviewer|assistant|developer)\]|\[T\d+\]\s*\[(?:interviewer|candidate)\]",
     re.IGNORECASE | re.MULTILINE)
 _INJECTION: tuple[tuple[str, re.Pattern[str]], ...] = (
