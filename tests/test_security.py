@@ -1,7 +1,7 @@
 """End-to-end security guarantees: secrets, file loading, report escaping, judge prompt injection.
 
 The unit cases live beside their modules (test_personas, test_rubric, test_reports,
-test_injection, test_cassettes). These tests drive whole flows a user runs (the command line
+test_injection, test_vcr_harness). These tests drive whole flows a user runs (the command line
 against the local OpenAI-compatible server; the judge request as it goes over the wire) and check
 each guarantee where the user would see a breach.
 """
