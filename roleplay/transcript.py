@@ -6,7 +6,6 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -263,8 +262,3 @@ def load_transcript(path: str | os.PathLike[str], *,
 def now_utc() -> datetime:
     """The current time in UTC (one place, so tests can see what the library stamps)."""
     return datetime.now(timezone.utc)
-
-
-def renumber(turns: Sequence[Turn]) -> tuple[Turn, ...]:
-    """Re-index ``turns`` 1..n (after trimming or splicing)."""
-    return tuple(t.model_copy(update={"index": i}) for i, t in enumerate(turns, start=1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from roleplay.llm.base import ModelSettings
 
@@ -61,8 +60,3 @@ def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
                                 settings=_settings(args), timeout=_timeout(args))
-
-
-def env_default(name: str, fallback: str | None = None) -> str | None:
-    """An environment variable, or ``fallback``."""
-    return os.environ.get(name) or fallback

@@ -78,7 +78,9 @@ def _settings(args: argparse.Namespace) -> ModelSettings:
 def _dry_run(args: argparse.Namespace, evaluator: Evaluator, transcript: Any) -> str:
     request = evaluator.judge_request(transcript)
     fmt = request.response_format
-    model = args.model or _common.env_default("ROLEPLAY_MODEL", "gpt-4o-mini")
+    from roleplay.llm.openai import resolve_model_name
+
+    model = resolve_model_name(args.model)
     return json.dumps({
         "model": model,
         "settings": request.settings.model_dump(mode="json", exclude_none=True),

@@ -69,7 +69,13 @@ from roleplay.llm.base import (
 )
 from roleplay.tokens import count_messages, count_text
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "AsyncOpenAIChatModel", "OpenAIChatModel"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MODEL",
+    "AsyncOpenAIChatModel",
+    "OpenAIChatModel",
+    "resolve_model_name",
+]
 
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 log = logging.getLogger(__name__)
@@ -78,6 +84,13 @@ DEFAULT_MODEL = "gpt-4o-mini"
 """The model used when neither ``model=`` nor ``ROLEPLAY_MODEL`` names one."""
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 """OpenAI's API, used when neither ``base_url=`` nor ``OPENAI_BASE_URL`` is set."""
+
+
+
+def resolve_model_name(model: str | None = None) -> str:
+    """``model``, else ``$ROLEPLAY_MODEL``, else `DEFAULT_MODEL`: the name the adapter sends."""
+    return model or os.environ.get("ROLEPLAY_MODEL") or DEFAULT_MODEL
+
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 _CONNECT_TIMEOUT = 5.0
@@ -310,7 +323,7 @@ class _Base:
     ) -> None:
         if not timeout > 0:
             raise ConfigError(f"must be positive, got {timeout}", field="timeout")
-        self._model_name = model or os.environ.get("ROLEPLAY_MODEL") or DEFAULT_MODEL
+        self._model_name = resolve_model_name(model)
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.settings = settings or ModelSettings()
         self.policy = RetryPolicy(max_attempts=max_attempts, max_retry_seconds=max_retry_seconds)
