@@ -164,12 +164,13 @@ async def async_cassette_model(
 
 # -- the judge's delimiter nonce, and cassettes per role ---------------------------------------
 #
-# The judge wraps the transcript in a per-call random delimiter (``<transcript-{16 hex}>``), so
-# its request body differs on every run. Production keeps it random; on replay the body matcher
+# The judge wraps the transcript in a per-call random delimiter (``<transcript-{16 hex}>``, also
+# named on the user message's second line and in ``<facts-{16 hex}>``), so its request body
+# differs on every run. Production keeps it random; on replay the body matcher
 # treats two requests that differ only in that nonce as the same request. Everything else in the
 # body still has to match byte for byte (as JSON).
 
-_JUDGE_NONCE = re.compile(r"(</?transcript-)[0-9a-f]{16}>")
+_JUDGE_NONCE = re.compile(r"\b((?:transcript|facts)-)[0-9a-f]{16}\b")
 
 
 def _mask_judge_nonce(request: Any) -> Any:
@@ -177,7 +178,7 @@ def _mask_judge_nonce(request: Any) -> Any:
     if not body:
         return request
     text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
-    masked = _JUDGE_NONCE.sub(r"\1NONCE>", text)
+    masked = _JUDGE_NONCE.sub(r"\1NONCE", text)
     if masked == text:
         return request
     return VcrRequest(request.method, request.uri,

@@ -223,9 +223,9 @@ def test_samples_take_the_median_and_report_agreement() -> None:
     assert c.sample_scores == (2, 4, 4) and c.score == 4
     assert c.agreement == pytest.approx(2 / 3, abs=1e-3)
     assert model.requests[0].settings.temperature == 0.7
-    # Each call gets its own random delimiter.
-    users = [r.messages[1].content.split("\n")[2] for r in model.requests]
-    assert len(set(users)) == 3
+    # Each call gets its own random delimiter, named on the user message's second line.
+    users = [r.messages[1].content.split("\n")[1] for r in model.requests]
+    assert len(set(users)) == 3 and all(u.startswith("Delimiter for this call: ") for u in users)
 
 
 def test_cache_serves_repeat_evaluations_and_rejudges_only_on_judge_visible_edits() -> None:

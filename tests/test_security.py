@@ -389,7 +389,7 @@ def wire_request(t: Transcript, reject_json_schema: bool) -> dict[str, Any]:
 def normalised(body: dict[str, Any]) -> tuple[str, str, str]:
     """(system, user, nonce) with the per-call delimiter nonce replaced by ``{nonce}``."""
     system, user = (m["content"] for m in body["messages"])
-    nonce = re.search(r"<transcript-([0-9a-f]{16})>", system)
+    nonce = re.search(r"<transcript-([0-9a-f]{16})>", user)
     assert nonce is not None
     return (system.replace(nonce.group(1), "{nonce}"), user.replace(nonce.group(1), "{nonce}"),
             nonce.group(1))
@@ -401,8 +401,8 @@ def outside_block(user: str) -> str:
     return before + "<BLOCK>" + after
 
 
-def without_facts(system: str) -> str:
-    return re.sub(r"<computed-facts>\n.*?\n</computed-facts>", "<FACTS>", system,
+def without_facts(user: str) -> str:
+    return re.sub(r"<facts-\{nonce\}>\n.*?\n</facts-\{nonce\}>", "<FACTS>", user,
                   flags=re.DOTALL)
 
 
@@ -420,14 +420,17 @@ def test_injected_lines_leave_the_judge_instructions_byte_identical(
             == ("json_object" if reject_json_schema else "json_schema"))
     assert {k: v for k, v in body.items() if k != "messages"} == {
         k: v for k, v in clean_body.items() if k != "messages"}
-    # The system message differs only in the code-computed facts (word counts, and a note that
-    # a turn addresses the evaluator); no candidate word reaches it.
-    assert without_facts(system) == without_facts(clean_system)
-    changed = set(system.splitlines()) - set(clean_system.splitlines())
-    assert changed and all(any(p.fullmatch(line) for p in FACT_LINES) for line in changed), changed
+    # The system message (the cacheable prefix, with the json_object fallback's schema) is the
+    # same byte for byte; no candidate word reaches it.
+    assert system == clean_system
     assert all(phrase not in system for phrase in PHRASES)
-    # Outside the data block the user message is the same byte for byte ...
-    assert outside_block(user) == outside_block(clean_user)
+    # Outside the data block the user message differs only in the code-computed facts (word
+    # counts, and a note that a turn addresses the evaluator) ...
+    assert without_facts(outside_block(user)) == without_facts(outside_block(clean_user))
+    facts = outside_block(user)
+    changed = set(facts.splitlines()) - set(outside_block(clean_user).splitlines())
+    assert changed and all(any(p.fullmatch(line) for p in FACT_LINES) for line in changed), changed
+    assert all(phrase not in facts for phrase in PHRASES)
     # ... and every injected line is inside the block, as candidate speech.
     block = user.split("<transcript-{nonce}>\n", 1)[1].split("\n</transcript-{nonce}>", 1)[0]
     for phrase in PHRASES:
