@@ -14,6 +14,7 @@ Example:
     >>> evaluation = Evaluator(judge_model=model).evaluate(transcript)
 """
 
+from roleplay._version import __version__
 from roleplay.candidates import (
     AsyncCandidate,
     Candidate,
@@ -78,8 +79,6 @@ from roleplay.rubric import Rubric, load_rubric
 from roleplay.session import Interview, InterviewState
 from roleplay.tokens import count_messages, count_text, estimate_cost
 from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AsyncCandidate",

@@ -70,6 +70,8 @@ def to_dict(evaluation: Evaluation) -> dict[str, Any]:
         "cost_usd": e.cost_usd,
         "judge_calls": e.judge_calls,
         "cache_hits": e.cache_hits,
+        "cache_versions": list(e.cache_versions),
+        "roleplay_version": e.roleplay_version,
         "samples": e.samples,
         "flags": list(e.flags),
         "signals": e.signals.model_dump(mode="json"),
@@ -97,8 +99,16 @@ def _judge_text(e: Evaluation) -> str:
         return "no judge call (degenerate input)"
     cost = "cost unknown" if e.cost_usd is None else f"${e.cost_usd:.4f}"
     samples = f", {e.samples} samples" if e.samples > 1 else ""
-    return (f"{e.judge_model}{samples}: {e.judge_calls} call(s), {e.cache_hits} cache hit(s), "
-            f"{e.usage.total_tokens:,} tokens, {cost}")
+    u = e.usage
+    tokens = (f"{u.prompt_tokens:,} prompt tokens ({u.cached_tokens:,} cached) + "
+              f"{u.completion_tokens:,} completion")
+    text = (f"{e.judge_model}{samples}: {e.judge_calls} call(s), {e.cache_hits} cache hit(s), "
+            f"{tokens}, {cost}")
+    other = [v for v in e.cache_versions if v != e.roleplay_version]
+    if other:
+        text += (f"; cached replies written by roleplay {', '.join(other)} "
+                 f"(this is {e.roleplay_version})")
+    return text
 
 
 def _signal_lines(e: Evaluation) -> list[str]:

@@ -16,7 +16,7 @@ from roleplay.evals.baseline import (
 from roleplay.evals.runner import RunEstimate, SuiteResult
 from roleplay.evals.stats import AgreementStats, LabelVerdict
 
-__all__ = ["ReportFormat", "render_estimate", "render_report"]
+__all__ = ["ReportFormat", "cache_versions", "render_estimate", "render_report"]
 
 ReportFormat = Literal["text", "md", "json"]
 
@@ -110,7 +110,32 @@ def _spend(result: SuiteResult) -> str:
     return (f"{total} cases: {new} evaluated now, {len(result.resumed)} resumed, "
             f"{len(result.failed)} failed, {len(result.not_run)} not run; judge calls "
             f"{result.judge_calls}, cache hits {result.cache_hits}, tokens "
-            f"{result.usage.prompt_tokens}+{result.usage.completion_tokens}, cost {cost}")
+            f"{result.usage.prompt_tokens}+{result.usage.completion_tokens} "
+            f"({result.usage.cached_tokens} prompt tokens cached by the endpoint), cost {cost}"
+            + _provenance(result))
+
+
+def cache_versions(result: SuiteResult) -> dict[str, list[str]]:
+    """Per roleplay version other than this one, the cases whose cached judge replies it wrote.
+
+    Empty unless the run reused a judge cache across versions (``cache_across_versions``).
+    """
+    out: dict[str, list[str]] = {}
+    for case_id, record in sorted(result.records.items()):
+        evaluation = record.evaluation or {}
+        mine = evaluation.get("roleplay_version")
+        for version in evaluation.get("cache_versions") or ():
+            if version != mine:
+                out.setdefault(str(version), []).append(case_id)
+    return out
+
+
+def _provenance(result: SuiteResult) -> str:
+    other = cache_versions(result)
+    if not other:
+        return ""
+    parts = [f"{len(cases)} case(s) from roleplay {version}" for version, cases in other.items()]
+    return f"; cached judge replies from another version: {', '.join(parts)}"
 
 
 def _flip_rows(flips: Sequence[Flip]) -> list[list[str]]:
@@ -252,6 +277,7 @@ def _json(report: EvalReport) -> str:
         "cost_usd": r.cost_usd,
         "judge_calls": r.judge_calls,
         "cache_hits": r.cache_hits,
+        "cache_versions": cache_versions(r),
         "statistics": {k: v.model_dump(mode="json") for k, v in r.stats.items()},
         "overall": r.overall.model_dump(mode="json"),
         "case_agreement": r.case_agreement,

@@ -30,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
+from roleplay._version import __version__
 from roleplay.errors import (
     BudgetExceededError,
     ConfigError,
@@ -128,6 +129,8 @@ class _Sample:
     parts: dict[str, VerdictBase | str]
     raw: str | None
     cache_hit: bool = False
+    written_by: str | None = None
+    """The roleplay version that stored a cached reply (None for a fresh one)."""
 
 
 @dataclass
@@ -152,6 +155,12 @@ class Evaluator:
         signals_only: Provisional verdicts from signals alone; no model, no key.
         prices: Price table for the cost estimate (default: `roleplay.tokens.DEFAULT_PRICES`).
         max_prompt_tokens: Refuse judge prompts longer than this.
+        cache_across_versions: Reuse cached judge replies written by other versions of
+            roleplay. Off by default: the library version is part of every cache key and of
+            the fingerprint, so an upgrade re-judges. Turn it on to keep paying nothing for a
+            large store after an upgrade you trust; the request itself (prompt, model, endpoint,
+            settings) must still match byte for byte, and every evaluation lists the versions
+            that wrote its cached replies (`Evaluation.cache_versions`).
     """
 
     def __init__(
@@ -165,6 +174,7 @@ class Evaluator:
         signals_only: bool = False,
         prices: PriceTable | None = None,
         max_prompt_tokens: int = DEFAULT_MAX_PROMPT_TOKENS,
+        cache_across_versions: bool = False,
     ) -> None:
         if samples < 1:
             raise ConfigError(f"samples must be at least 1, got {samples}", field="samples")
@@ -177,6 +187,7 @@ class Evaluator:
         self.signals_only = signals_only
         self.prices = prices
         self.max_prompt_tokens = max_prompt_tokens
+        self.cache_across_versions = cache_across_versions
         self._signal_memo: dict[int, tuple[Transcript, Signals]] = {}
         # A bounded reply: a runaway model must not fill the context window, which would make
         # the re-ask itself overflow. Eight criteria with evidence fit well inside 4096.
@@ -191,15 +202,26 @@ class Evaluator:
         return self.judge_model.model_name
 
     @property
+    def _version_scope(self) -> str:
+        # Signals and post-processing are library code, so signals-only results always carry
+        # the version; only judge replies may be shared across versions, and only on request.
+        if self.cache_across_versions and not self.signals_only:
+            return "any"
+        return __version__
+
+    @property
     def fingerprint(self) -> str:
-        """sha256 of the rubric content, judge template, judge model, settings and mode."""
+        """sha256 of the rubric content, judge template, judge model, settings, mode and the
+        roleplay version (unless ``cache_across_versions``).
+        """
         return fingerprint(
             self.rubric,
             judge_template=JUDGE_TEMPLATE,
             model=self.model_name,
             settings=None if self.signals_only else self.settings,
             extra={"mode": "signals_only" if self.signals_only else "judge",
-                   "samples": 1 if self.signals_only else self.samples},
+                   "samples": 1 if self.signals_only else self.samples,
+                   "roleplay": self._version_scope},
         )
 
     # --- pure request building -------------------------------------------------------------
@@ -237,6 +259,7 @@ class Evaluator:
             "model": self.model_name or "",
             "settings": self._settings_for(sample).model_dump(mode="json", exclude_none=True),
             "sample": sample,
+            "roleplay": self._version_scope,
         }, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -247,8 +270,9 @@ class Evaluator:
     def cache_key(self, transcript: Transcript, sample: int = 0) -> str:
         """The judge cache key for ``transcript`` and sample index ``sample``.
 
-        A sha256 of the request (delimiter nonce masked), model, settings and sample index;
-        independent of post-processing rubric fields (thresholds, weights, caps).
+        A sha256 of the request (delimiter nonce masked), model, settings, sample index and the
+        roleplay version (unless ``cache_across_versions``); independent of post-processing
+        rubric fields (thresholds, weights, caps).
         """
         return self._build(transcript, self._signals(transcript), sample)[1]
 
@@ -300,13 +324,16 @@ class Evaluator:
             log.warning("ignoring an unreadable judge cache entry %s", key[:12])
             return None
         log.debug("judge cache hit %s", key[:12])
-        return _Sample(dict(parts_of(self.rubric, reply)), raw=None, cache_hit=True)
+        written_by = data.get("roleplay")
+        return _Sample(dict(parts_of(self.rubric, reply)), raw=None, cache_hit=True,
+                       written_by=written_by if isinstance(written_by, str) else "unknown")
 
     def _succeeded(self, result: StructuredResult[BaseModel], key: str) -> _Sample:
         if self.cache is not None:
             self.cache.put(key, json.dumps({
                 "format": _CACHE_FORMAT,
                 "reply": result.output.model_dump(mode="json", by_alias=True),
+                "roleplay": __version__,
             }))
         return _Sample(dict(parts_of(self.rubric, result.output)), raw=result.raw)
 
@@ -394,7 +421,8 @@ class Evaluator:
 
     def _evaluation(self, transcript: Transcript, signals: Signals,
                     results: Sequence[CriterionResult], *, mode: Mode, usage: Usage,
-                    judge_calls: int, cache_hits: int, flags: Sequence[str] = ()) -> Evaluation:
+                    judge_calls: int, cache_hits: int, flags: Sequence[str] = (),
+                    cache_versions: Sequence[str] = ()) -> Evaluation:
         weights = {c.id: c.weight for c in self.rubric.criteria}
         scored = [r for r in results if r.status == "scored" and r.score is not None]
         overall: float | None = None
@@ -432,6 +460,8 @@ class Evaluator:
             cost_usd=cost,
             judge_calls=judge_calls,
             cache_hits=cache_hits,
+            cache_versions=tuple(sorted(set(cache_versions))),
+            roleplay_version=__version__,
             samples=self.samples if mode == "judge" else 1,
             flags=tuple(all_flags),
         )
@@ -473,7 +503,8 @@ class Evaluator:
         usage = counter.usage.model_copy(update={"calls": counter.calls})
         return self._evaluation(transcript, plan.signals, results, mode="judge", usage=usage,
                                 judge_calls=counter.calls,
-                                cache_hits=sum(s.cache_hit for s in samples))
+                                cache_hits=sum(s.cache_hit for s in samples),
+                                cache_versions=[s.written_by for s in samples if s.written_by])
 
     # --- the two drivers -------------------------------------------------------------------
 

@@ -115,6 +115,12 @@ class Evaluation(_Frozen):
     """Model calls actually made, re-asks included."""
     cache_hits: int
     """Judge replies served from the cache."""
+    cache_versions: tuple[str, ...] = ()
+    """Versions of roleplay that wrote the judge replies served from the cache (sorted, unique;
+    empty without cache hits). Differs from `roleplay_version` only when the evaluator was told
+    to reuse cached replies across versions."""
+    roleplay_version: str = ""
+    """The version of roleplay that made this evaluation."""
     samples: int = 1
     """Judge samples per transcript."""
     flags: tuple[str, ...] = ()
