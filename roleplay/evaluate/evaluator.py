@@ -211,8 +211,9 @@ class Evaluator:
 
     @property
     def fingerprint(self) -> str:
-        """sha256 of the rubric content, judge template, judge model, settings, mode and the
-        roleplay version (unless ``cache_across_versions``).
+        """sha256 of rubric, judge template, model, settings, mode and the roleplay version.
+
+        The version is left out only for judge runs with ``cache_across_versions``.
         """
         return fingerprint(
             self.rubric,
