@@ -6,5 +6,6 @@ Each benchmark module has ``NAME`` and ``run(quick: bool) -> Result``; every mod
 
 from __future__ import annotations
 
-BENCHMARKS = ("overhead", "judge_economy", "suite_wall", "rerun_calls", "trimming")
+BENCHMARKS = ("overhead", "judge_economy", "prompt_cache", "suite_wall", "rerun_calls",
+              "trimming")
 """The benchmark names, in the order ``python -m benchmarks`` runs them."""

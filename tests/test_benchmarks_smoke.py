@@ -30,6 +30,9 @@ KEYS = {
                       "per_criterion_calls_per_transcript",
                       "per_criterion_prompt_tokens_per_transcript", "per_criterion_ratio",
                       "ratio_with_schema", "ratio"],
+    "prompt_cache": ["benchmark", "requests", "prompt_tokens", "shared_prefix_tokens_min",
+                     "shared_prefix_share", "cached_tokens", "goal_share", "model",
+                     "cost_without_cache_usd", "cost_with_cache_usd", "ratio"],
     "suite_wall": ["benchmark", "cases", "calls", "latency_s", "concurrency", "runs", "wall_s",
                    "ideal_s", "ratio"],
     "rerun_calls": ["benchmark", "cases", "first_run_calls", "unchanged_calls",
@@ -42,6 +45,7 @@ KEYS = {
 TITLES = {
     "overhead": "median time per interviewer turn",
     "judge_economy": "judge calls and tokens per judged transcript",
+    "prompt_cache": "judge prompt tokens a provider can serve from its cache",
     "suite_wall": "eval suite wall time",
     "rerun_calls": "judge calls per re-run",
     "trimming": "total prompt tokens of one interview",
@@ -104,6 +108,11 @@ def test_the_counts_that_do_not_depend_on_the_machine(quick_run: tuple[int, str]
     assert 0 < economy["floor_prompt_tokens_per_transcript"] < (
         economy["prompt_tokens_per_transcript"])
     assert economy["per_criterion_calls_per_transcript"] == 16
+
+    cache = found["prompt_cache"]
+    assert cache["requests"] == 4 and cache["shared_prefix_tokens_min"] >= 1024
+    assert cache["shared_prefix_share"] >= cache["goal_share"]
+    assert 0 < cache["cached_tokens"] < cache["prompt_tokens"] and 0 < cache["ratio"] < 1
 
     rerun = found["rerun_calls"]
     assert rerun["first_run_calls"] == rerun["cases"] == 3
