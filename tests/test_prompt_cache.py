@@ -43,3 +43,23 @@ def test_two_dry_run_requests_for_different_transcripts_share_a_cacheable_prefix
     # What differs comes after the system message: the nonce, the facts, the transcript.
     assert len(common) >= len(json.dumps(a["response_format"]["schema"])  # type: ignore[index]
                               ) + len("system") + len(system_a)
+
+
+def test_the_servers_prompt_cache_follows_openais_prefix_rule() -> None:
+    from roleplay.testing._prompt_cache import PromptCache
+    from roleplay.tokens import count_text
+
+    cache = PromptCache()
+    shared = " ".join(f"rule {i}: grade the candidate turns only." for i in range(400))
+    first = [{"role": "system", "content": shared}, {"role": "user", "content": "Case A."}]
+    second = [{"role": "system", "content": shared}, {"role": "user", "content": "Case B!"}]
+    assert cache.cached_tokens(first, "gpt-4o-mini") == 0  # the first request writes the cache
+    hit = cache.cached_tokens(second, "gpt-4o-mini")
+    shared_tokens = count_text("system\n" + shared)
+    assert 1024 <= hit <= shared_tokens and (hit - 1024) % 128 == 0
+    assert shared_tokens - hit < 128 + 8  # every full 128-token step of the shared part
+    short = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    assert cache.cached_tokens(short, "gpt-4o-mini") == cache.cached_tokens(
+        short, "gpt-4o-mini") == 0  # under 1,024 tokens nothing is cached
+    other = [{"role": "system", "content": "Another prompt. " + shared}]
+    assert cache.cached_tokens(other, "gpt-4o-mini") == 0  # a different first token misses
