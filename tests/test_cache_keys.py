@@ -127,3 +127,69 @@ def test_the_eval_summary_says_when_cached_replies_came_from_another_version(
     assert "from another version" not in render_report(
         build_report(strict, ThresholdConfig(), Tolerance(default=1.0), tmp_path / "b.json"))
     assert '"cache_versions": {' in render_report(report, "json")
+
+
+def test_two_endpoints_serving_the_same_model_name_do_not_share_verdicts(
+        cache: SQLiteJudgeCache) -> None:
+    a = FunctionChatModel(as_chat_function(judge_responder()), model_name="local",
+                          endpoint="http://127.0.0.1:8001/v1")
+    b = FunctionChatModel(as_chat_function(judge_responder()), model_name="local",
+                          endpoint="http://127.0.0.1:8002/v1")
+    on_a = Evaluator(judge_model=a, cache=cache)
+    on_b = Evaluator(judge_model=b, cache=cache)
+    on_a.evaluate(STRONG)
+    assert on_b.evaluate(STRONG).cache_hits == 0 and b.calls == 1
+    assert on_a.cache_key(STRONG) != on_b.cache_key(STRONG)
+    assert on_a.fingerprint != on_b.fingerprint
+
+
+def test_resolve_endpoint_matches_what_the_adapter_reports(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from roleplay.llm.openai import DEFAULT_BASE_URL, OpenAIChatModel, resolve_endpoint
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert resolve_endpoint() == DEFAULT_BASE_URL
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://user:secret@127.0.0.1:9/v1/?q=1")
+    assert resolve_endpoint() == "http://127.0.0.1:9/v1"
+    assert resolve_endpoint("http://127.0.0.1:7/v1/") == "http://127.0.0.1:7/v1"
+    for base_url in (None, "http://127.0.0.1:7/v1/", "https://example.test/openai/v1"):
+        model = OpenAIChatModel("m", base_url=base_url, api_key="sk-test")
+        assert model.endpoint == resolve_endpoint(base_url), base_url
+        model.close()
+
+
+def test_a_suite_rerun_on_another_base_url_re_judges_and_on_the_same_one_builds_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over real HTTP through the default resolver: the endpoint in the cache key is known
+    # before any client exists, so the cached rerun needs neither a key nor a connection.
+    from roleplay.evals.runner import default_model_resolver, run_suite
+    from roleplay.evals.suite import load_suite
+    from roleplay.llm import openai as adapter_module
+    from roleplay.testing import OpenAICompatServer
+
+    suite = load_suite(SUITE_DIR)
+    n = len(suite.cases)
+    built: list[str] = []
+    real = adapter_module.AsyncOpenAIChatModel
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(str(kwargs.get("base_url")))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(adapter_module, "AsyncOpenAIChatModel", counting)
+    with OpenAICompatServer(responder=judge_responder()) as first, \
+            OpenAICompatServer(responder=judge_responder()) as second, \
+            SQLiteJudgeCache(tmp_path / "cache.sqlite3") as cache:
+        def run(server: OpenAICompatServer, name: str, key: str | None) -> int:
+            resolve = default_model_resolver(base_url=server.base_url, api_key=key)
+            result = run_suite(suite, resolve_model=resolve, runs_dir=tmp_path / name,
+                               cache=cache)
+            assert not result.failed, result.failed
+            return result.judge_calls
+
+        assert run(first, "a", "sk-test") == n
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        assert run(first, "b", None) == 0
+        assert built == [first.base_url]
+        assert run(second, "c", "sk-test") == n
+    assert len(first.requests) == n and len(second.requests) == n

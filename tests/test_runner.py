@@ -56,6 +56,10 @@ class FakeJudge:
         self.resolved.append(name)
         return self.model
 
+    # Declared like the default resolver's, so a cached run needs no model built to know its
+    # cache keys (bound methods read attributes from their function).
+    resolve.endpoint = "fake://judge"  # type: ignore[attr-defined]
+
     def case_for(self, request: ChatRequest) -> EvalCase:
         user = request.messages[1].content
         for case in self.suite.cases:

@@ -250,6 +250,7 @@ class _LazyModel:
         self._name = name
         self._resolve = resolve
         self._model: AsyncChatModel | None = None
+        self._endpoint: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -258,8 +259,14 @@ class _LazyModel:
 
     @property
     def endpoint(self) -> str:
-        # Never resolve here: protocol isinstance checks read this attribute.
-        return self._model.endpoint if self._model is not None else f"unresolved:{self._name}"
+        # Judge cache keys name the endpoint, so this must not change once the model is built:
+        # a resolver that declares its endpoint (the default one does) answers without a
+        # client, so a fully cached run still needs no key; any other resolver is asked for
+        # the model.
+        if self._endpoint is None:
+            declared = getattr(self._resolve, "endpoint", None)
+            self._endpoint = declared if isinstance(declared, str) else self.resolve().endpoint
+        return self._endpoint
 
     def resolve(self) -> AsyncChatModel:
         with self._lock:
@@ -280,16 +287,34 @@ class _LazyModel:
             await close()
 
 
-def default_model_resolver(*, base_url: str | None = None,
-                           api_key: str | None = None) -> ModelResolver:
-    """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name."""
+class _OpenAIResolver:
+    """Builds `roleplay.llm.openai.AsyncOpenAIChatModel` per model name; knows its endpoint."""
 
-    def resolve(name: str) -> AsyncChatModel:
+    def __init__(self, base_url: str | None, api_key: str | None) -> None:
+        self._base_url = base_url
+        self._api_key = api_key
+
+    @property
+    def endpoint(self) -> str:
+        from roleplay.llm.openai import resolve_endpoint
+
+        return resolve_endpoint(self._base_url)
+
+    def __call__(self, name: str) -> AsyncChatModel:
         from roleplay.llm.openai import AsyncOpenAIChatModel
 
-        return AsyncOpenAIChatModel(name, base_url=base_url, api_key=api_key)
+        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
 
-    return resolve
+
+def default_model_resolver(*, base_url: str | None = None,
+                           api_key: str | None = None) -> ModelResolver:
+    """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name.
+
+    It has an ``endpoint`` attribute (the base URL the models will use), so judge cache keys
+    are known before any client is built. A custom resolver may declare one too; otherwise the
+    model is built when its endpoint is first needed.
+    """
+    return _OpenAIResolver(base_url, api_key)
 
 
 def _default_factory() -> EvaluatorFactory:

@@ -202,6 +202,13 @@ class Evaluator:
         return self.judge_model.model_name
 
     @property
+    def endpoint(self) -> str | None:
+        """The judge endpoint's identity, e.g. its base URL (None without a judge)."""
+        if self.judge_model is None or self.signals_only:
+            return None
+        return self.judge_model.endpoint
+
+    @property
     def _version_scope(self) -> str:
         # Signals and post-processing are library code, so signals-only results always carry
         # the version; only judge replies may be shared across versions, and only on request.
@@ -211,18 +218,21 @@ class Evaluator:
 
     @property
     def fingerprint(self) -> str:
-        """sha256 of rubric, judge template, model, settings, mode and the roleplay version.
+        """sha256 of rubric, judge template, model, endpoint, settings, mode and roleplay version.
 
         The version is left out only for judge runs with ``cache_across_versions``.
         """
+        extra: dict[str, object] = {"mode": "signals_only" if self.signals_only else "judge",
+                                    "samples": 1 if self.signals_only else self.samples,
+                                    "roleplay": self._version_scope}
+        if not self.signals_only:
+            extra["endpoint"] = self.endpoint or ""
         return fingerprint(
             self.rubric,
             judge_template=JUDGE_TEMPLATE,
             model=self.model_name,
             settings=None if self.signals_only else self.settings,
-            extra={"mode": "signals_only" if self.signals_only else "judge",
-                   "samples": 1 if self.signals_only else self.samples,
-                   "roleplay": self._version_scope},
+            extra=extra,
         )
 
     # --- pure request building -------------------------------------------------------------
@@ -258,6 +268,8 @@ class Evaluator:
         payload = json.dumps({
             "request": body,
             "model": self.model_name or "",
+            # Two servers may both call their model "local"; their verdicts must not mix.
+            "endpoint": self.endpoint or "",
             "settings": self._settings_for(sample).model_dump(mode="json", exclude_none=True),
             "sample": sample,
             "roleplay": self._version_scope,
@@ -271,8 +283,8 @@ class Evaluator:
     def cache_key(self, transcript: Transcript, sample: int = 0) -> str:
         """The judge cache key for ``transcript`` and sample index ``sample``.
 
-        A sha256 of the request (delimiter nonce masked), model, settings, sample index and the
-        roleplay version (unless ``cache_across_versions``); independent of post-processing
+        A sha256 of the request (delimiter nonce masked), model, endpoint, settings, sample index
+        and the roleplay version (unless ``cache_across_versions``); independent of post-processing
         rubric fields (thresholds, weights, caps).
         """
         return self._build(transcript, self._signals(transcript), sample)[1]

@@ -74,6 +74,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "AsyncOpenAIChatModel",
     "OpenAIChatModel",
+    "resolve_endpoint",
     "resolve_model_name",
 ]
 
@@ -110,6 +111,15 @@ def _clean_url(url: str) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def resolve_endpoint(base_url: str | None = None) -> str:
+    """The endpoint identity a model built with ``base_url`` will have, without building it.
+
+    ``base_url``, else ``$OPENAI_BASE_URL``, else `DEFAULT_BASE_URL`, without credentials,
+    query or trailing slash: the value of the adapters' ``endpoint``.
+    """
+    return _clean_url(base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
 
 
 def _detail(exc: openai.APIError) -> str:
