@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +17,8 @@ from roleplay.llm.base import Usage
 
 __all__ = [
     "EndReason",
+    "ImportInfo",
+    "InputFormat",
     "Phase",
     "Speaker",
     "Transcript",
@@ -59,6 +61,29 @@ class Turn(BaseModel):
     """Tokens in ``text``, when counted."""
     at: datetime | None = None
     """When the turn was recorded (UTC)."""
+    name: str | None = None
+    """The speaker's name as the recording gives it (panels keep each interviewer's name);
+    shown in reports, never sent to the judge."""
+    offset: float | None = Field(default=None, ge=0)
+    """Seconds into the recording where the turn starts, for formats with timestamps."""
+
+
+InputFormat = Literal["json", "text", "vtt", "srt"]
+
+
+class ImportInfo(BaseModel):
+    """Where an imported transcript came from and how its speakers were mapped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: InputFormat
+    """The format the file was read as."""
+    speakers: dict[str, Speaker] = Field(default_factory=dict)
+    """Each speaker's name as recorded, in order of first appearance, and their role."""
+    rule: str = ""
+    """Why the candidate is who they are (a flag, a role label, or a detection rule)."""
+    preamble: str = ""
+    """Lines before the first turn (titles, notes), kept verbatim."""
 
 
 class Transcript(BaseModel):
@@ -92,6 +117,8 @@ class Transcript(BaseModel):
     """Estimated cost in USD; ``None`` when a model's price is unknown."""
     end_reason: EndReason = "imported"
     """Why the interview ended."""
+    imported: ImportInfo | None = None
+    """How an imported file was read; ``None`` for interviews run here."""
 
     def candidate_turns(self) -> list[Turn]:
         """The candidate's turns, in order."""
@@ -153,18 +180,6 @@ def atomic_write(path: Path, text: str) -> Path:
     return path
 
 
-_DEFAULT_LABELS: dict[str, Speaker] = {"interviewer": "interviewer", "candidate": "candidate"}
-# Labels that open a content line inside an answer ("Result: we cut costs 20%"), not a speaker.
-_CONTENT_LABELS = frozenset(
-    "situation task action actions result results outcome lesson lessons note notes example "
-    "context impact challenge approach goal problem solution update ps summary background "
-    "step answer question".split()
-)
-_LABEL = re.compile(r"^\s*([A-Za-z][\w .'-]{0,40}?)\s*:\s?(.*)$")
-# "At 9:30 we ...": the colon of a clock time, not of a speaker label.
-_CLOCK = re.compile(r"\d:\d")
-
-
 def parse_plain_text(
     text: str,
     *,
@@ -172,91 +187,43 @@ def parse_plain_text(
     path: str | None = None,
     transcript_id: str | None = None,
 ) -> Transcript:
-    """Import a plain-text transcript of ``Interviewer:`` / ``Candidate:`` lines.
+    """Import a plain-text transcript of ``Name: text`` lines.
 
-    A line that starts with a known label opens a turn; other lines continue the previous
-    speaker's turn (blank lines inside a turn are kept as paragraph breaks). ``labels`` maps
-    labels (case-insensitive) to speakers, e.g. ``{"Q": "interviewer", "A": "candidate"}``.
-    Lines starting with ``#`` before the first turn are comments.
+    A line that starts with a speaker's label opens a turn; other lines continue the current
+    turn (blank lines inside a turn are kept as paragraph breaks). ``labels`` maps labels
+    (case-insensitive) to roles, e.g. ``{"Q": "interviewer", "A": "candidate"}``; without it,
+    speakers and roles are detected (see :func:`roleplay.importing.parse_transcript`).
 
     Raises:
-        TranscriptError: empty input, an unknown speaker label, or no candidate turn; the
-            message names the line.
+        TranscriptError: empty input or no speakers; the message names the line.
     """
-    mapping = {k.lower(): v for k, v in (labels or _DEFAULT_LABELS).items()}
-    turns: list[tuple[Speaker, list[str], int]] = []
-    lines = text.splitlines()
-    for lineno, line in enumerate(lines, start=1):
-        match = _LABEL.match(line)
-        label = match.group(1).strip().lower() if match else None
-        if match and label in mapping:
-            turns.append((mapping[label], [match.group(2)], lineno))
-            continue
-        if not turns:
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            known = ", ".join(f"'{k.title()}:'" for k in mapping)
-            raise TranscriptError(
-                f"expected a speaker label ({known}) but found {line.strip()[:60]!r}",
-                path=path, line=lineno,
-            )
-        if (
-            match
-            and label is not None
-            and label not in mapping
-            and label not in _CONTENT_LABELS
-            and len(label.split()) <= 2
-            and line.lstrip()[0].isupper()
-            and not _CLOCK.match(line, match.end(1) - 1)
-        ):
-            # "Recruiter: ..." at the start of a line looks like a speaker we do not know.
-            known = ", ".join(f"'{k.title()}:'" for k in mapping)
-            raise TranscriptError(
-                f"unknown speaker {match.group(1)!r}; known labels are {known} (pass labels= "
-                "to map others)",
-                path=path, line=lineno,
-            )
-        turns[-1][1].append(line)
-    if not turns:
-        raise TranscriptError("the transcript is empty: no speaker turns found", path=path,
-                              line=len(lines) or 1)
-    built = [
-        Turn(index=i, speaker=speaker, text="\n".join(body).strip())
-        for i, (speaker, body, _) in enumerate(turns, start=1)
-    ]
-    for turn, (_, _, lineno) in zip(built, turns, strict=True):
-        if not turn.text:
-            raise TranscriptError(f"turn {turn.index} ({turn.speaker}) is empty", path=path,
-                                  line=lineno)
-    if not any(t.speaker == "candidate" for t in built):
-        raise TranscriptError("the transcript has no candidate turn", path=path, line=turns[0][2])
-    kwargs: dict[str, Any] = {"turns": tuple(built), "source": "imported", "end_reason": "imported"}
-    if transcript_id:
-        kwargs["id"] = transcript_id
-    return Transcript(**kwargs)
+    # Imported here: the importers build Turns, so they import this module.
+    from roleplay.importing import parse_transcript
+
+    return parse_transcript(text, format="text", labels=labels, path=path,
+                            transcript_id=transcript_id)
 
 
-def load_transcript(path: str | os.PathLike[str], *,
-                    labels: dict[str, Speaker] | None = None) -> Transcript:
-    """Load our JSON format (``.json``) or a plain-text transcript (anything else).
+def load_transcript(
+    path: str | os.PathLike[str],
+    *,
+    labels: dict[str, Speaker] | None = None,
+    format: InputFormat | None = None,
+    interviewer: str | Sequence[str] | None = None,
+    candidate: str | None = None,
+) -> Transcript:
+    """Load a transcript file: our JSON, text with names, WebVTT or SRT (detected).
+
+    ``interviewer`` and ``candidate`` name the speakers as the file writes them, when the
+    detection rules of :mod:`roleplay.importing` would guess wrong.
 
     Raises:
         TranscriptError: unreadable, empty, or invalid; the message names the file.
     """
-    p = Path(path)
-    try:
-        # utf-8-sig: editors on Windows often start a UTF-8 file with a byte order mark.
-        data = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise TranscriptError("not UTF-8 text; save the transcript as UTF-8", path=str(p),
-                              line=p.read_bytes()[: exc.start].count(b"\n") + 1) from exc
-    except OSError as exc:
-        raise TranscriptError(f"cannot read transcript: {exc.strerror}", path=str(p)) from exc
-    if not data.strip():
-        raise TranscriptError("the transcript file is empty", path=str(p), line=1)
-    if p.suffix.lower() == ".json" or data.lstrip().startswith("{"):
-        return Transcript.from_json(data, path=str(p))
-    return parse_plain_text(data, labels=labels, path=str(p), transcript_id=p.stem)
+    from roleplay.importing import load_transcript as load
+
+    return load(path, format=format, interviewer=interviewer,
+                                     candidate=candidate, labels=labels)
 
 
 def now_utc() -> datetime:

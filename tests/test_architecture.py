@@ -16,6 +16,7 @@ LAYERS: list[tuple[str, int]] = [
     ("roleplay.llm", 1),
     ("roleplay.tokens", 1),
     ("roleplay.transcript", 1),
+    ("roleplay.importing", 1),
     ("roleplay.persona", 1),
     ("roleplay.rubric", 1),
     ("roleplay.cache", 1),

@@ -97,6 +97,6 @@ def test_a_continuation_line_starting_with_a_clock_time_is_not_a_speaker() -> No
     transcript = parse_plain_text(
         "Interviewer: Tell me about your day.\nCandidate: Sure.\nAt 9:30 we had stand-up.")
     assert transcript.turns[1].text == "Sure.\nAt 9:30 we had stand-up."
-    # A real unknown speaker is still refused.
-    with pytest.raises(TranscriptError, match="unknown speaker"):
-        parse_plain_text("Interviewer: Hi.\nCandidate: Hello.\nRecruiter 2: Welcome.")
+    # A second recruiter of a panel is an interviewer who keeps their label as a name.
+    panel = parse_plain_text("Interviewer: Hi.\nCandidate: Hello.\nRecruiter 2: Welcome.")
+    assert [(t.speaker, t.name) for t in panel.turns][-1] == ("interviewer", "Recruiter 2")

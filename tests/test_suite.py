@@ -225,7 +225,7 @@ def test_a_missing_transcript_file(suite_dir: Path) -> None:
 
 def test_a_bad_transcript_names_its_file_and_line(suite_dir: Path) -> None:
     (suite_dir / "cases" / "c4-injection.txt").write_text(
-        "Interviewer: Any questions?\nRecruiter: Hello.\n")
+        "\nThe interviewer asked and the candidate said hello.\n")
     err = case_error(suite_dir)
     assert isinstance(err, TranscriptError)
     assert "c4-injection.txt" in str(err) and "line 2" in str(err)

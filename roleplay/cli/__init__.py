@@ -18,7 +18,7 @@ from roleplay.errors import ConfigError, RoleplayError
 
 __all__ = ["main"]
 
-_COMMANDS = ("personas", "practice", "simulate", "evaluate", "eval", "mutate")
+_COMMANDS = ("personas", "practice", "simulate", "import", "evaluate", "eval", "mutate")
 
 
 def build_parser() -> argparse.ArgumentParser:

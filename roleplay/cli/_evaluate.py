@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from roleplay.cli import _common
+from roleplay.cli._transcript_args import add_transcript_args, describe_import, read_transcript
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import ChatModel, ModelSettings
 from roleplay.report import Format, print_report, render
 from roleplay.rubric import DEFAULT_RUBRIC, load_rubric
-from roleplay.transcript import atomic_write, load_transcript
+from roleplay.transcript import atomic_write
 
 __all__ = ["register"]
 
@@ -39,12 +40,13 @@ def register(subparsers: Any) -> None:
         "evaluate",
         help="judge a transcript against a rubric",
         description=(
-            "Evaluate a transcript (our JSON, or plain text with 'Interviewer:' / 'Candidate:' "
-            "lines) against a rubric: deterministic signals plus one evidence-checked judge "
-            "call. --signals-only and --dry-run need no model and no API key."
+            "Evaluate a transcript (our JSON, text with 'Name:' lines, WebVTT or SRT; see "
+            "`roleplay import`) against a rubric: deterministic signals plus one evidence-checked "
+            "judge call. --signals-only and --dry-run need no model and no API key."
         ),
     )
-    parser.add_argument("transcript", metavar="TRANSCRIPT", help="transcript file (.json or text)")
+    parser.add_argument("transcript", metavar="TRANSCRIPT",
+                        help="transcript file (JSON, text, VTT or SRT)")
     parser.add_argument("--rubric", default=DEFAULT_RUBRIC, metavar="ID|FILE",
                         help=f"rubric id or YAML file (default: {DEFAULT_RUBRIC})")
     parser.add_argument("--format", choices=["text", "md", "html", "json"], default=None,
@@ -59,6 +61,7 @@ def register(subparsers: Any) -> None:
                         help="judge samples per transcript (median score, agreement)")
     parser.add_argument("--max-prompt-tokens", type=_positive, default=None, metavar="N",
                         help="refuse judge prompts longer than N tokens (default: 100000)")
+    add_transcript_args(parser)
     _common.add_model_args(parser)
     parser.set_defaults(func=handle)
 
@@ -96,7 +99,11 @@ def handle(args: argparse.Namespace) -> int:
     if args.signals_only and args.dry_run:
         raise ConfigError("--signals-only and --dry-run cannot be combined: a signals-only run "
                           "makes no judge request")
-    transcript = load_transcript(args.transcript)
+    transcript = read_transcript(args, args.transcript)
+    mapping = describe_import(transcript)
+    if mapping:
+        # On stderr: the report on stdout stays clean for pipes.
+        print(f"roleplay: {mapping}", file=sys.stderr)
     rubric = load_rubric(args.rubric)
     limits: dict[str, Any] = {}
     if args.max_prompt_tokens:

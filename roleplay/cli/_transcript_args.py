@@ -1,0 +1,72 @@
+"""Reading transcript files on the command line: the format and speaker flags, and the preview."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from roleplay.importing import FORMATS, load_transcript
+from roleplay.importing._speakers import role_of
+from roleplay.importing._utterances import label_key
+from roleplay.transcript import InputFormat, Transcript
+
+__all__ = ["add_transcript_args", "describe_import", "preview", "read_transcript"]
+
+
+def add_transcript_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--input-format``, ``--interviewer`` and ``--candidate``."""
+    group = parser.add_argument_group(
+        "transcript input",
+        "Transcripts may be our JSON, text with 'Name:' lines or 'Name  0:03' headers, WebVTT "
+        "or SRT; the format and the speakers are detected (see `roleplay import --help`).")
+    group.add_argument("--input-format", choices=["auto", *FORMATS], default="auto",
+                       help="read transcripts as this format (default: detect from the content)")
+    group.add_argument("--interviewer", action="append", default=None, metavar="NAME",
+                       help="the interviewer's name as the file writes it (repeat for a panel)")
+    group.add_argument("--candidate", default=None, metavar="NAME",
+                       help="the candidate's name as the file writes it")
+
+
+def read_transcript(args: argparse.Namespace, path: str | Path) -> Transcript:
+    """Load ``path`` with the flags of `add_transcript_args`."""
+    fmt: InputFormat | None = None if args.input_format == "auto" else args.input_format
+    return load_transcript(path, format=fmt, interviewer=args.interviewer,
+                           candidate=args.candidate)
+
+
+def describe_import(transcript: Transcript) -> str | None:
+    """One line on how an imported file's speakers were mapped, when names had to be mapped."""
+    info = transcript.imported
+    if info is None or all(role_of(label_key(name)) == role
+                           for name, role in info.speakers.items()):
+        # Role labels ("Interviewer:", "Candidate:") left nothing to guess.
+        return None
+    roles = ", ".join(f"{name} = {role}" for name, role in info.speakers.items())
+    return f"read as {info.format}: {roles} ({info.rule}; override with --candidate NAME)"
+
+
+def preview(transcript: Transcript, *, turns: int = 6, width: int = 90) -> str:
+    """Speakers, turn counts, the mapping and the first turns, for a person to check."""
+    lines = [f"transcript {transcript.id}: {len(transcript.turns)} turns"]
+    counts = Counter((t.name, t.speaker) for t in transcript.turns)
+    words: Counter[tuple[str | None, str]] = Counter()
+    for t in transcript.turns:
+        words[(t.name, t.speaker)] += len(t.text.split())
+    for (name, role), n in counts.items():
+        lines.append(f"  {name or role.title():<24} {role:<12} {n:>3} turns "
+                     f"{words[(name, role)]:>6} words")
+    info = transcript.imported
+    if info is not None:
+        lines.append(f"format: {info.format}; candidate: {info.rule}")
+        if info.preamble:
+            lines.append(f"preamble kept ({len(info.preamble.splitlines())} lines)")
+    for t in transcript.turns[:turns]:
+        text = " ".join(t.text.split()) or "(silent)"
+        if len(text) > width:
+            text = text[: width - 3] + "..."
+        stamp = f"{int(t.offset) // 60}:{int(t.offset) % 60:02d} " if t.offset is not None else ""
+        lines.append(f"  T{t.index} {stamp}{t.name or t.speaker}: {text}")
+    if len(transcript.turns) > turns:
+        lines.append(f"  ... {len(transcript.turns) - turns} more turns")
+    return "\n".join(lines) + "\n"
