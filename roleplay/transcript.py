@@ -83,7 +83,8 @@ class ImportInfo(BaseModel):
     rule: str = ""
     """Why the candidate is who they are (a flag, a role label, or a detection rule)."""
     preamble: str = ""
-    """Lines before the first turn (titles, notes), kept verbatim."""
+    """Lines that are no one's words, kept verbatim: those before the first turn (titles,
+    attendees) and the call tool's own notes (time marks, footers)."""
 
 
 class Transcript(BaseModel):

@@ -60,13 +60,21 @@ def preview(transcript: Transcript, *, turns: int = 6, width: int = 90) -> str:
     if info is not None:
         lines.append(f"format: {info.format}; candidate: {info.rule}")
         if info.preamble:
-            lines.append(f"preamble kept ({len(info.preamble.splitlines())} lines)")
+            n = len(info.preamble.splitlines())
+            lines.append(f"kept apart, not in any turn: {n} line{'s' if n != 1 else ''} of titles "
+                         "and tool notes")
     for t in transcript.turns[:turns]:
         text = " ".join(t.text.split()) or "(silent)"
         if len(text) > width:
             text = text[: width - 3] + "..."
-        stamp = f"{int(t.offset) // 60}:{int(t.offset) % 60:02d} " if t.offset is not None else ""
+        stamp = f"{_clock(t.offset)} " if t.offset is not None else ""
         lines.append(f"  T{t.index} {stamp}{t.name or t.speaker}: {text}")
     if len(transcript.turns) > turns:
         lines.append(f"  ... {len(transcript.turns) - turns} more turns")
     return "\n".join(lines) + "\n"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

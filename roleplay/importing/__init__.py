@@ -17,9 +17,11 @@ breaks are kept). Consecutive cues of one speaker merge into one turn (captions 
 into fragments; their line breaks are wrapping, so cue text joins with spaces), as do
 consecutive timestamped lines or header blocks of one speaker; hand-written ``Name:`` lines
 stay one turn each. Timestamps become ``Turn.offset``; names become ``Turn.name``. Empty turns
-(a muted microphone) are kept. Lines before the first speaker are kept in
-``Transcript.imported.preamble``. Which labels are speakers and who is the candidate follows
-the rules in :mod:`roleplay.importing._speakers`; the outcome is in ``Transcript.imported``.
+(a muted microphone) are kept. Lines before the first speaker, and the notes call tools
+write among the words (Meet's bare ``00:05:00`` marks, otter.ai's "Transcribed by" footer),
+are kept in ``Transcript.imported.preamble``, never in a turn. Which labels are speakers and
+who is the candidate follows the rules in :mod:`roleplay.importing._speakers`; the outcome is
+in ``Transcript.imported``.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def _turns(utterances: Sequence[Utterance], speakers: set[str], *, merge: bool,
     turns: list[SpeakerTurn] = []
     preamble: list[str] = []
     for u in utterances:
+        if u.note:
+            preamble.append(u.raw)
+            continue
         key = label_key(u.label) if u.label else None
         if key is not None and key in speakers:
             if merge and turns and turns[-1].key == key:

@@ -11,10 +11,16 @@ __all__ = ["parse_seconds", "text_utterances"]
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 # "[00:01:02] Dana: ...", "00:01:02 Dana: ...", "(01:02) Dana: ..."
 _LEADING_TIME = re.compile(rf"^\s*[\[(]?({_TIME})[\])]?\s+(.*)$", re.DOTALL)
-# "Dana Kessler  0:03", "[Dana Kessler] 10:02:03", "Speaker 1 (00:01:02)": a header line, the
-# words follow on the next lines (otter.ai, Zoom and Teams text exports).
+# "Dana Kessler  0:03", "[Dana Kessler] 10:02:03", "Speaker 1 (00:01:02):": a header line, the
+# words follow on the next lines (otter.ai, Zoom, Teams and Rev text exports).
 _HEADER = re.compile(
-    rf"^\s*\[?([^\W\d_][\w .'\u2019-]{{0,40}}?)\]?\s+[\[(]?({_TIME})[\])]?\s*$"
+    rf"^\s*\[?([^\W\d_][\w .'\u2019-]{{0,40}}?)\]?\s+[\[(]?({_TIME})[\])]?:?\s*$"
+)
+# What call tools write between and after the words: a bare time mark (Google Meet every five
+# minutes), otter.ai's footer, Meet's closing line and disclaimer.
+_TOOL_NOTE = re.compile(
+    rf"^\s*(?:[\[(]?{_TIME}[\])]?|Transcribed by https?://\S+|Meeting ended after {_TIME}.*"
+    r"|This editable transcript was computer generated.*)\s*$"
 )
 
 
@@ -44,16 +50,18 @@ def _header(line: str) -> tuple[str, float] | None:
 def text_utterances(text: str) -> tuple[list[Utterance], bool]:
     """The utterances of a text transcript, and whether it is written in header style.
 
-    In header style (at least two ``Name  0:03`` lines, and no more labelled lines than
-    headers) the header lines are the speakers and everything else is what they said.
+    In header style (``Name  0:03`` lines naming at least two people) the header lines are the
+    speakers and everything else is what they said, ``Label:`` lines included: a line that is
+    only a name and a time is the export's structure, and nobody writes it by hand.
     """
     lines = text.splitlines()
     headers = [_header(line) for line in lines]
-    n_headers = sum(h is not None for h in headers)
-    n_labels = sum(split_label(line)[0] is not None for line in lines)
-    header_style = n_headers >= 2 and n_headers >= n_labels
+    header_style = len({h[0].casefold() for h in headers if h is not None}) >= 2
     out: list[Utterance] = []
     for lineno, (line, header) in enumerate(zip(lines, headers, strict=True), start=1):
+        if _TOOL_NOTE.match(line):
+            out.append(Utterance(None, "", line, lineno, note=True))
+            continue
         if header_style:
             if header is not None:
                 out.append(Utterance(header[0], "", line, lineno, header[1], strong=True))

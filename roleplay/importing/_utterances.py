@@ -31,11 +31,16 @@ class Utterance:
     """Seconds into the recording, when the format gives a time."""
     strong: bool = False
     """The label comes from the format's structure, not from a ``Name:`` prefix."""
+    note: bool = False
+    """A line the recording tool wrote, not a person ("00:05:00", "Transcribed by ..."):
+    kept with the preamble, never in a turn."""
 
 
 # A speaker label: a letter first (any script), up to 40 name characters, then a colon and a
-# space or the end ("At 9:30" and "https://" are not labels).
-LABEL = re.compile(r"^\s*([^\W\d_][\w .'\u2019()-]{0,40}?)\s*:(?:\s+|$)(.*)$", re.DOTALL)
+# space or the end ("At 9:30" and "https://" are not labels), or a full-width colon, which
+# Chinese and Japanese text writes with no space after it.
+LABEL = re.compile(r"^\s*([^\W\d_][\w .'\u2019()-]{0,40}?)\s*(?::(?:\s+|$)|\uff1a\s*)(.*)$",
+                   re.DOTALL)
 
 
 def label_key(label: str) -> str:
