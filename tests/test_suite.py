@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from roleplay.errors import ConfigError, TranscriptError
+from roleplay.importing import render_srt, render_text, render_vtt
 from roleplay.evals.suite import (
     SuiteError,
     case_json_schema,
@@ -284,3 +285,24 @@ def test_the_json_schemas_accept_the_test_suite_and_reject_typos() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"transcript": "a.txt", "description": "d",
                              "labels": {"x": {"score": 7, "rationale": "T1"}}}, case_schema)
+
+
+@pytest.mark.parametrize("fmt", ["vtt", "srt", "names"])
+def test_a_case_transcript_may_be_any_format_with_names_given_in_the_case(
+        suite_dir: Path, fmt: str) -> None:
+    original = load_suite(suite_dir).cases[0]
+    people = original.transcript.model_copy(update={"turns": tuple(
+        t.model_copy(update={"name": "Ana Ruiz" if t.speaker == "candidate" else "Sam Hale"})
+        for t in original.transcript.turns)})
+    rendered = {"vtt": render_vtt, "srt": render_srt, "names": render_text}[fmt](people)
+    case = suite_dir / "cases" / "c1-strong.yaml"
+    target = case.with_suffix(".vtt" if fmt == "vtt" else ".srt" if fmt == "srt" else ".log")
+    target.write_text(rendered, encoding="utf-8")
+    # The case file names the candidate, as a suite of recordings would.
+    edit_yaml(case, {"transcript": target.name, "candidate": "Ana Ruiz"})
+    loaded = load_suite(suite_dir).cases[0]
+    assert [(t.speaker, " ".join(t.text.split())) for t in loaded.transcript.turns] == [
+        (t.speaker, " ".join(t.text.split())) for t in original.transcript.turns]
+    edit_yaml(case, {"candidate": "Nobody"})
+    err = case_error(suite_dir)
+    assert "Nobody" in str(err) and target.name in str(err)

@@ -28,7 +28,7 @@ from roleplay.errors import ConfigError
 from roleplay.evals._rubric import rubric_info
 from roleplay.llm.base import ModelSettings
 from roleplay.persona import ID_PATTERN, Stage, load_yaml_model
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import InputFormat, Transcript, load_transcript
 
 __all__ = [
     "STATISTICS",
@@ -240,7 +240,13 @@ class CaseFile(_Strict):
     """The contents of a case's ``.yaml`` file."""
 
     transcript: str = Field(min_length=1)
-    """The transcript file, relative to the case file (``.txt`` or ``.json``)."""
+    """The transcript file, relative to the case file: our JSON, text, WebVTT or SRT."""
+    input_format: InputFormat | None = None
+    """Read the transcript as this format (default: detect it from the content)."""
+    interviewer: list[str] = Field(default_factory=list)
+    """The interviewers' names as the transcript writes them (default: detected)."""
+    candidate: str | None = None
+    """The candidate's name as the transcript writes it (default: detected)."""
     description: str = Field(min_length=1)
     """One line on what the case tests."""
     stage: Stage | None = None
@@ -353,7 +359,8 @@ def _check_case(case_path: Path, criteria: Sequence[str] | None) -> EvalCase:
     if not transcript_path.is_file():
         raise ConfigError(f"no transcript file {spec.transcript!r} next to the case",
                           path=str(case_path), field="transcript")
-    transcript = load_transcript(transcript_path)
+    transcript = load_transcript(transcript_path, format=spec.input_format,
+                                 interviewer=spec.interviewer or None, candidate=spec.candidate)
     if spec.stage and "stage" not in transcript.scenario:
         # The judge reads the stage from the scenario (pay questions are judged by stage).
         transcript = transcript.model_copy(
