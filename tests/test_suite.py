@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from roleplay.errors import ConfigError, TranscriptError
-from roleplay.importing import render_srt, render_text, render_vtt
 from roleplay.evals.suite import (
     SuiteError,
     case_json_schema,
@@ -19,6 +18,7 @@ from roleplay.evals.suite import (
     load_suite,
     suite_json_schema,
 )
+from roleplay.importing import render_srt, render_text, render_vtt
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "data" / "suites" / "mini"
