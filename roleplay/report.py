@@ -22,7 +22,7 @@ from rich.text import Text
 
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.evaluate.policy import rule
-from roleplay.transcript import Transcript
+from roleplay.transcript import Transcript, Turn
 
 __all__ = ["Format", "print_report", "render", "to_dict"]
 
@@ -128,6 +128,11 @@ def _rule_line(rule_id: str) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~>])")
 
 
+def _who(turn: Turn) -> str:
+    # A panel's interviewers are told apart by name; the role stays visible beside it.
+    return f"{turn.name} ({turn.speaker})" if turn.name else turn.speaker
+
+
 def _md(text: str) -> str:
     """Escape untrusted text for inline Markdown: HTML first, then Markdown syntax."""
     one_line = " ".join(text.split())
@@ -178,7 +183,7 @@ def _render_md(e: Evaluation, transcript: Transcript | None) -> str:
     out += ["", "## Signals", "", *(f"- {_md(line)}" for line in _signal_lines(e))]
     if transcript is not None:
         out += ["", "## Transcript", ""]
-        out += [f"- **T{t.index} {t.speaker}:** {_md(t.text)}" for t in transcript.turns]
+        out += [f"- **T{t.index} {_md(_who(t))}:** {_md(t.text)}" for t in transcript.turns]
     return "\n".join(out) + "\n"
 
 
@@ -279,7 +284,7 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
         parts.append("<h2>Transcript</h2>")
         for t in transcript.turns:
             parts.append(f'<p class="turn {_h(t.speaker)}" id="t{t.index}"><strong>T{t.index} '
-                         f"{_h(t.speaker)}:</strong> {_h(t.text)}</p>")
+                         f"{_h(_who(t))}:</strong> {_h(t.text)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -343,7 +348,7 @@ def _renderables(e: Evaluation, transcript: Transcript | None) -> list[Renderabl
     if transcript is not None:
         lines = Text()
         for t in transcript.turns:
-            lines.append(f"T{t.index} {t.speaker}: ", style="bold")
+            lines.append(f"T{t.index} {_who(t)}: ", style="bold")
             lines.append(t.text + "\n")
         items.append(Panel(lines, title="Transcript", title_align="left"))
     return items

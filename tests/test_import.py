@@ -21,6 +21,7 @@ from roleplay.importing import (
     render_text,
     render_vtt,
 )
+from roleplay.report import render
 from roleplay.transcript import Transcript, Turn
 
 IMPORTS = Path(__file__).parent / "data" / "imports"
@@ -336,3 +337,13 @@ def test_evaluate_reads_every_format_and_says_how_it_mapped_names(
     else:
         assert data["mode"] == "signals_only" and data["criteria"]
         assert "candidate" in captured.err and "--candidate NAME" in captured.err
+
+
+def test_reports_name_each_panellist_beside_their_role() -> None:
+    t = load_transcript(IMPORTS / "panel.txt")
+    evaluation = Evaluator(signals_only=True).evaluate(t)
+    md = render(evaluation, "md", transcript=t)
+    assert "**T2 Tom Becker (interviewer):**" in md
+    assert "**T3 Jamal Okafor (candidate):**" in md
+    page = render(evaluation, "html", transcript=t)
+    assert "T4 Priya Raman (interviewer):" in page
