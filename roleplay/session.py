@@ -125,6 +125,9 @@ class InterviewState:
             the interviewer say goodbye (default). ``False`` ends at the signal.
         clock: Returns the current UTC time (turn timestamps, start and end).
         transcript_id: The transcript id (default: random).
+        resume: Continue this transcript (one saved by an interrupted run, or an imported
+            recording): its turns, id, start time and usage carry over, and whoever did not
+            speak last speaks next. An interview the interviewer ended cannot be resumed.
     """
 
     def __init__(
@@ -141,9 +144,13 @@ class InterviewState:
         last_word: bool = True,
         clock: Callable[[], datetime] = now_utc,
         transcript_id: str | None = None,
+        resume: Transcript | None = None,
     ) -> None:
         if token_budget is not None and token_budget < 1:
             raise ValueError(f"token_budget must be positive, got {token_budget}")
+        if resume is not None and resume.end_reason == "interviewer_ended":
+            raise ValueError(f"transcript {resume.id} ended with the interviewer's goodbye; "
+                             "there is nothing to resume (start a new interview)")
         self.persona = persona
         self.scenario = scenario or Scenario()
         self.brief = InterviewBrief.from_persona(persona)
@@ -173,10 +180,25 @@ class InterviewState:
         """Index of the interviewer turn that signalled the end, if any."""
         self._expect: Literal["interviewer", "candidate"] = "interviewer"
         self._pending: Action | None = None
-        if persona.opening:
+        if resume is not None and resume.turns:
+            self._resume(resume)
+        elif persona.opening:
             # A fixed opening line needs no model call.
             self._append("interviewer", persona.opening.strip(), "opening")
             self._expect = "candidate"
+
+    def _resume(self, transcript: Transcript) -> None:
+        self.transcript_id = transcript.id
+        self.started_at = transcript.started_at or self.started_at
+        # A transcript keeps one usage total; for a person's practice it is all interviewer.
+        self.interviewer_usage = transcript.usage
+        # Renumbered from 1: an imported recording's turns are kept as they are otherwise.
+        self.turns = [t.model_copy(update={"index": i})
+                      for i, t in enumerate(transcript.turns, start=1)]
+        for turn in self.turns:
+            if turn.phase is not None:
+                self.phase = _later(self.phase, turn.phase)
+        self._expect = "candidate" if self.turns[-1].speaker == "interviewer" else "interviewer"
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -455,6 +477,7 @@ class Interview:
         counter: Token counter (default: tiktoken for the interviewer model's name).
         prices: Price table for the cost estimate.
         last_word: See `InterviewState`.
+        resume: A transcript to continue (see `InterviewState`); every run starts from it.
 
     Example:
         >>> transcript = Interview(persona, ScriptedCandidate(lines), model).run()
@@ -474,6 +497,7 @@ class Interview:
         counter: TokenCounter | None = None,
         prices: PriceTable | None = None,
         last_word: bool = True,
+        resume: Transcript | None = None,
     ) -> None:
         self.persona = persona
         self.candidate = candidate
@@ -486,6 +510,7 @@ class Interview:
         self.counter = counter
         self.prices = prices
         self.last_word = last_word
+        self.resume = resume
         self.state: InterviewState | None = None
         """The state of the latest run (inspect it after an error)."""
 
@@ -496,7 +521,7 @@ class Interview:
             interviewer_model=self.interviewer_model.model_name,
             interviewer_settings=self.settings, candidate=self.candidate.info,
             counter=self.counter, token_budget=self.token_budget, prices=self.prices,
-            last_word=self.last_word,
+            last_word=self.last_word, resume=self.resume,
         )
 
     @property
@@ -565,4 +590,7 @@ class Interview:
 
     def _start(self) -> tuple[InterviewState, _Meter, _Display]:
         self.state = self.new_state()
-        return self.state, _Meter(self.interviewer_model), _Display(self.on_text, self.on_turn)
+        display = _Display(self.on_text, self.on_turn)
+        # Resumed turns were shown and reported by the run that recorded them.
+        display.shown = len(self.state.turns) if self.resume is not None else 0
+        return self.state, _Meter(self.interviewer_model), display

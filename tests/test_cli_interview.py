@@ -257,3 +257,77 @@ def test_simulate_stops_at_the_token_budget(
     captured = capsys.readouterr()
     assert "[1]" not in captured.out
     assert "token budget was reached" in captured.err
+
+
+# --- practice --resume ----------------------------------------------------------------------
+
+IMPORTS = Path(__file__).parent / "data" / "imports"
+
+
+def test_practice_resumes_a_saved_interview_where_it_stopped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    persona_file: Path,
+) -> None:
+    out = tmp_path / "practice.json"
+    use_model(monkeypatch, "_practice", ScriptedChatModel([
+        mv("Hi, I'm Ana. Tell me about yourself.", "opening"), mv("Tell me about a backlog.")]))
+    pipe_stdin(monkeypatch, "I lead a support team of six.\n")  # then the input ends
+    assert main(["practice", "--persona", str(persona_file), "--out", str(out),
+                 "--no-evaluate"]) == 0
+    first = load_transcript(out)
+    assert [t.speaker for t in first.turns] == ["interviewer", "candidate", "interviewer"]
+    capsys.readouterr()
+
+    later = FunctionChatModel(lambda request: mv("What would you do first here?"))
+    use_model(monkeypatch, "_practice", later)
+    pipe_stdin(monkeypatch, "We cut the backlog by 80%.\n")
+    assert main(["practice", "--persona", str(persona_file), "--resume", str(out),
+                 "--out", str(out), "--no-evaluate"]) == 0
+
+    resumed = load_transcript(out)
+    assert resumed.id == first.id and resumed.started_at == first.started_at
+    assert [t.text for t in resumed.turns[:3]] == [t.text for t in first.turns]
+    assert resumed.turns[3].text == "We cut the backlog by 80%."
+    assert resumed.turns[4].text == "What would you do first here?"
+    assert [t.index for t in resumed.turns] == [1, 2, 3, 4, 5]
+    # The interviewer hears the whole interview, not only the resumed part.
+    sent = "\n".join(m.content for m in later.requests[0].messages)
+    assert "I lead a support team of six." in sent and "We cut the backlog by 80%." in sent
+    stdout = capsys.readouterr().out
+    # The question waiting for an answer is shown again, once; earlier turns are not replayed.
+    assert stdout.count("Tell me about a backlog.") == 1
+    assert "Tell me about yourself" not in stdout
+
+
+def test_practice_resumes_a_recording_in_another_format(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    persona_file: Path,
+) -> None:
+    out = tmp_path / "resumed.json"
+    model = FunctionChatModel(lambda request: mv("Thanks, that is all from me.", "close"))
+    use_model(monkeypatch, "_practice", model)
+    pipe_stdin(monkeypatch, "Thank you, I'll send that email on Friday.\n")
+    assert main(["practice", "--persona", str(persona_file), "--resume",
+                 str(IMPORTS / "zoom.vtt"), "--out", str(out), "--no-evaluate"]) == 0
+    resumed = load_transcript(out)
+    assert len(resumed.turns) == 9
+    assert resumed.turns[0].name == "Dana Kessler"  # names survive the resume
+    assert resumed.turns[7].speaker == "candidate"
+    assert resumed.turns[7].text == "Thank you, I'll send that email on Friday."
+    assert "Jamal Okafor = candidate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"end_reason": "interviewer_ended"}, "nothing to resume"),
+    ({"persona_id": "someone-else"}, "--persona someone-else"),
+])
+def test_practice_refuses_a_resume_it_cannot_continue(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    persona_file: Path, change: dict[str, str], message: str,
+) -> None:
+    saved = load_transcript(IMPORTS / "silent.txt").model_copy(update=change)
+    path = saved.save(tmp_path / "done.json")
+    use_model(monkeypatch, "_practice", ScriptedChatModel([]))
+    assert main(["practice", "--persona", str(persona_file), "--resume", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "done.json" in err

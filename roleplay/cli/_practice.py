@@ -4,6 +4,7 @@ Answers are read from standard input, so a file works as well as typing::
 
     roleplay practice --persona warm-hr-screener
     roleplay practice --persona warm-hr-screener --no-evaluate < answers.txt
+    roleplay practice --persona warm-hr-screener --resume transcripts/warm-hr-screener-1a2b.json
 
 One line is one answer; end a line with a backslash to continue the answer on the next line.
 Blank lines are ignored. End of input (Ctrl-D), ``/end`` or Ctrl-C leaves the interview; the
@@ -20,7 +21,8 @@ from typing import TextIO
 
 from roleplay.candidates import HumanCandidate
 from roleplay.cli._common import add_model_args, make_model
-from roleplay.errors import RoleplayError
+from roleplay.cli._transcript_args import add_transcript_args, describe_import, read_transcript
+from roleplay.errors import ConfigError, RoleplayError
 from roleplay.persona import Persona, Scenario, load_persona
 from roleplay.session import Interview
 from roleplay.transcript import Transcript
@@ -102,6 +104,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_interview_args(parser)
     parser.add_argument("--no-evaluate", action="store_true",
                         help="save the transcript without evaluating it")
+    parser.add_argument("--resume", metavar="FILE", default=None,
+                        help="continue this transcript (a saved interview, or a recording in "
+                        "any format `roleplay import` reads) where it stopped")
+    add_transcript_args(parser)
     add_model_args(parser)
     parser.set_defaults(func=run)
 
@@ -135,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the interview, save the transcript, print its path and the evaluation."""
     persona = load_persona(args.persona)
     scenario = scenario_from(args)
+    resume = _resumed(args, persona)
     model = make_model(args)
     out = sys.stdout
     terminal = _Terminal(out, persona.interviewer.name)
@@ -147,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
+        if resume is not None:
+            _show_where_it_stopped(resume, terminal)
         interview = Interview(persona, candidate, model, scenario=scenario,
-                              on_text=terminal.write)
+                              on_text=terminal.write, resume=resume)
         try:
             transcript = interview.run()
         except RoleplayError:
@@ -158,6 +167,33 @@ def run(args: argparse.Namespace) -> int:
     finally:
         close_model(model)
     return 0
+
+
+def _resumed(args: argparse.Namespace, persona: Persona) -> Transcript | None:
+    if not args.resume:
+        return None
+    transcript = read_transcript(args, args.resume)
+    if transcript.persona_id and persona.id and transcript.persona_id != persona.id:
+        raise ConfigError(f"this interview was with persona {transcript.persona_id!r}; pass "
+                          f"--persona {transcript.persona_id} to resume it", path=args.resume)
+    if transcript.end_reason == "interviewer_ended":
+        raise ConfigError("this interview ended with the interviewer's goodbye; there is "
+                          "nothing to resume (start a new one without --resume)",
+                          path=args.resume)
+    mapping = describe_import(transcript)
+    if mapping:
+        print(f"roleplay: {mapping}", file=sys.stderr)
+    return transcript
+
+
+def _show_where_it_stopped(transcript: Transcript, terminal: _Terminal) -> None:
+    print(f"Resuming after {len(transcript.turns)} turns.", file=sys.stderr)
+    last = transcript.turns[-1]
+    if last.speaker == "interviewer":
+        # The question waiting for an answer.
+        terminal.write(last.text + "\n")
+    else:
+        terminal.out.write(f"\nYou: {last.text}\n")
 
 
 def _report(transcript: Transcript, args: argparse.Namespace, persona: Persona,
