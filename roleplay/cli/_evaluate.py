@@ -10,18 +10,20 @@ from pathlib import Path
 from typing import Any, cast
 
 from roleplay.cli import _common
+from roleplay.cli._bulk import expand_inputs, is_bulk, print_summary, run_bulk, to_csv, to_jsonl
 from roleplay.cli._transcript_args import add_transcript_args, describe_import, read_transcript
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import ChatModel, ModelSettings
 from roleplay.report import Format, print_report, render
-from roleplay.rubric import DEFAULT_RUBRIC, load_rubric
+from roleplay.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 from roleplay.transcript import atomic_write
 
 __all__ = ["register"]
 
-_SUFFIX_FORMATS: dict[str, Format] = {".md": "md", ".markdown": "md", ".html": "html",
-                                      ".htm": "html", ".json": "json", ".txt": "text"}
+_SUFFIX_FORMATS: dict[str, str] = {".md": "md", ".markdown": "md", ".html": "html",
+                                   ".htm": "html", ".json": "json", ".txt": "text",
+                                   ".jsonl": "jsonl", ".csv": "csv"}
 
 
 def _positive(value: str) -> int:
@@ -45,11 +47,13 @@ def register(subparsers: Any) -> None:
             "judge call. --signals-only and --dry-run need no model and no API key."
         ),
     )
-    parser.add_argument("transcript", metavar="TRANSCRIPT",
-                        help="transcript file (JSON, text, VTT or SRT)")
+    parser.add_argument("transcript", metavar="TRANSCRIPT", nargs="+",
+                        help="transcript file (JSON, text, VTT or SRT); several files, folders "
+                        "or quoted globs ('calls/*.vtt') evaluate in bulk")
     parser.add_argument("--rubric", default=DEFAULT_RUBRIC, metavar="ID|FILE",
                         help=f"rubric id or YAML file (default: {DEFAULT_RUBRIC})")
-    parser.add_argument("--format", choices=["text", "md", "html", "json"], default=None,
+    parser.add_argument("--format", choices=["text", "md", "html", "json", "jsonl", "csv"],
+                        default=None,
                         help="report format (default: from --out's suffix, else text)")
     parser.add_argument("--signals-only", action="store_true",
                         help="provisional verdicts from signals alone; no model call")
@@ -61,14 +65,24 @@ def register(subparsers: Any) -> None:
                         help="judge samples per transcript (median score, agreement)")
     parser.add_argument("--max-prompt-tokens", type=_positive, default=None, metavar="N",
                         help="refuse judge prompts longer than N tokens (default: 100000)")
+    bulk = parser.add_argument_group(
+        "bulk", "With several transcripts: --format jsonl|csv writes every verdict to one file "
+        "(--out, else stdout) and a summary table closes the run.")
+    bulk.add_argument("--out-dir", type=Path, default=None, metavar="DIR",
+                      help="save each transcript's result here as it finishes; a re-run reuses "
+                      "results of unchanged files and settings")
+    bulk.add_argument("--concurrency", type=_positive, default=8, metavar="N",
+                      help="transcripts judged at once (default 8)")
+    bulk.add_argument("--no-resume", action="store_true",
+                      help="evaluate every file again even if --out-dir holds its result")
     add_transcript_args(parser)
     _common.add_model_args(parser)
     parser.set_defaults(func=handle)
 
 
-def _format(args: argparse.Namespace) -> Format:
+def _format(args: argparse.Namespace) -> str:
     if args.format:
-        return cast(Format, args.format)
+        return str(args.format)
     if args.out:
         return _SUFFIX_FORMATS.get(Path(args.out).suffix.lower(), "text")
     return "text"
@@ -99,34 +113,66 @@ def handle(args: argparse.Namespace) -> int:
     if args.signals_only and args.dry_run:
         raise ConfigError("--signals-only and --dry-run cannot be combined: a signals-only run "
                           "makes no judge request")
-    transcript = read_transcript(args, args.transcript)
+    fmt = _format(args)
+    if is_bulk(args.transcript) or fmt in ("jsonl", "csv"):
+        return _handle_bulk(args, fmt)
+    if args.out_dir is not None:
+        raise ConfigError("--out-dir is for several transcripts; use --out FILE for one")
+    transcript = read_transcript(args, args.transcript[0])
     mapping = describe_import(transcript)
     if mapping:
         # On stderr: the report on stdout stays clean for pipes.
         print(f"roleplay: {mapping}", file=sys.stderr)
     rubric = load_rubric(args.rubric)
-    limits: dict[str, Any] = {}
-    if args.max_prompt_tokens:
-        limits["max_prompt_tokens"] = args.max_prompt_tokens
-    fmt = _format(args)
+    limits = _limits(args)
     if args.dry_run:
         evaluator = Evaluator(rubric, None, settings=_settings(args), samples=args.samples,
                               **limits)
         _emit(args, _dry_run(args, evaluator, transcript))
         return 0
-    if args.signals_only:
-        evaluator = Evaluator(rubric, signals_only=True, **limits)
-    else:
-        # Looked up at call time (not imported by name) so tests can substitute a fake model.
-        make = cast(Callable[[argparse.Namespace], ChatModel], _common.make_model)
-        evaluator = Evaluator(rubric, make(args), settings=_settings(args), samples=args.samples,
-                              **limits)
+    evaluator = _evaluator(args, rubric)
     evaluation = evaluator.evaluate(transcript)
     if fmt == "text" and not args.out:
         print_report(evaluation, transcript=transcript)
         return 0
-    _emit(args, render(evaluation, fmt, transcript=transcript if fmt in ("md", "html") else None))
+    report = cast(Format, fmt)
+    _emit(args, render(evaluation, report,
+                       transcript=transcript if report in ("md", "html") else None))
     return 0
+
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    return {"max_prompt_tokens": args.max_prompt_tokens} if args.max_prompt_tokens else {}
+
+
+def _evaluator(args: argparse.Namespace, rubric: Rubric) -> Evaluator:
+    if args.signals_only:
+        return Evaluator(rubric, signals_only=True, **_limits(args))
+    # Looked up at call time (not imported by name) so tests can substitute a fake model.
+    make = cast(Callable[[argparse.Namespace], ChatModel], _common.make_model)
+    return Evaluator(rubric, make(args), settings=_settings(args), samples=args.samples,
+                     **_limits(args))
+
+
+def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
+    if args.dry_run:
+        raise ConfigError("--dry-run shows one judge request: pass one transcript")
+    if fmt not in ("text", "jsonl", "csv"):
+        raise ConfigError(f"--format {fmt} is one report per transcript; with several use "
+                          "--format jsonl or csv (and --out-dir for a file per transcript)")
+    files = expand_inputs(args.transcript)
+    evaluator = _evaluator(args, load_rubric(args.rubric))
+    items = run_bulk(files, evaluator, lambda path: read_transcript(args, path),
+                     out_dir=args.out_dir, concurrency=args.concurrency,
+                     resume=not args.no_resume)
+    data = to_csv(items) if fmt == "csv" else to_jsonl(items) if fmt == "jsonl" else None
+    if data is not None and args.out:
+        _emit(args, data)
+    elif data is not None:
+        sys.stdout.write(data)
+    # With the data on stdout, the table goes to stderr so a pipe gets only the data.
+    print_summary(items, file=sys.stderr if data is not None and not args.out else sys.stdout)
+    return 1 if any(item.error for item in items) else 0
 
 
 def _emit(args: argparse.Namespace, text: str) -> None:

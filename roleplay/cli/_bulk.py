@@ -1,0 +1,299 @@
+"""``roleplay evaluate`` over many transcripts: files, folders and globs, in parallel, resumable.
+
+Each transcript's result is saved as it finishes (``--out-dir``), so a killed run resumes where
+it stopped; the verdicts of all of them go to one JSONL or CSV file for spreadsheets and
+dashboards, and a summary table closes the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
+from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.transcript import Transcript, atomic_write
+
+__all__ = ["BulkItem", "expand_inputs", "is_bulk", "run_bulk"]
+
+# What a folder is searched for: every format the importers read.
+SUFFIXES = (".json", ".txt", ".vtt", ".srt")
+_GLOB_CHARS = frozenset("*?[")
+
+
+def is_bulk(inputs: Sequence[str]) -> bool:
+    """More than one input, a folder or a glob: the bulk path, not one report."""
+    if len(inputs) != 1:
+        return True
+    only = inputs[0]
+    return Path(only).is_dir() or (not Path(only).exists() and bool(_GLOB_CHARS & set(only)))
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[Path]:
+    """Files named, files in named folders (by suffix), and glob matches; sorted, no repeats.
+
+    Raises:
+        ConfigError: an input matches nothing, naming it.
+    """
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            matches = sorted(p for p in path.iterdir()
+                             if p.is_file() and p.suffix.lower() in SUFFIXES)
+        elif path.exists():
+            matches = [path]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        if not matches:
+            raise ConfigError(f"no transcript files match {item!r} (folders are searched for "
+                              f"{', '.join(SUFFIXES)})", field="TRANSCRIPT")
+        found += matches
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+@dataclass
+class BulkItem:
+    """One input file and what became of it."""
+
+    file: Path
+    key: str
+    """The name of its result file in ``--out-dir`` (the file's stem, made unique)."""
+    evaluation: Evaluation | None = None
+    error: str | None = None
+    reused: bool = False
+    """Taken from an earlier run's result file instead of being evaluated again."""
+
+    def record(self, digest: str, fingerprint: str) -> dict[str, Any]:
+        return {"file": str(self.file), "sha256": digest, "fingerprint": fingerprint,
+                "error": self.error,
+                "evaluation": None if self.evaluation is None
+                else self.evaluation.model_dump(mode="json")}
+
+
+def _keys(files: Sequence[Path]) -> list[str]:
+    used: dict[str, int] = {}
+    keys = []
+    for f in files:
+        n = used.get(f.stem, 0) + 1
+        used[f.stem] = n
+        keys.append(f.stem if n == 1 else f"{f.stem}-{n}")
+    return keys
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load_earlier(path: Path, digest: str, fingerprint: str) -> Evaluation | None:
+    """An earlier run's evaluation of the same bytes with the same evaluator, else ``None``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if (data.get("sha256") != digest or data.get("fingerprint") != fingerprint
+                or data.get("evaluation") is None):
+            return None
+        return Evaluation.model_validate(data["evaluation"])
+    except (OSError, ValueError):
+        # A half-written or foreign file: evaluate again rather than trust it.
+        return None
+
+
+class _Bar:
+    """A rich progress bar on stderr when it is a terminal, else nothing."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
+                             console=console)
+        self._task = self._bar.add_task(label, total=total, failed=0)
+
+    def context(self) -> AbstractContextManager[Any]:
+        return self._bar if self._bar is not None else nullcontext()
+
+    def advance(self, failed: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, failed=failed)
+
+
+def run_bulk(
+    files: Sequence[Path],
+    evaluator: Evaluator,
+    read: Callable[[Path], Transcript],
+    *,
+    out_dir: Path | None,
+    concurrency: int,
+    resume: bool = True,
+) -> list[BulkItem]:
+    """Evaluate every file, ``concurrency`` at a time, saving each result as it finishes.
+
+    A file that cannot be read or evaluated is recorded with its error and the run goes on;
+    a configuration error or an empty quota (which would fail every file alike) stops it, with
+    every finished result kept.
+    """
+    items = [BulkItem(f, k) for f, k in zip(files, _keys(files), strict=True)]
+    fingerprint = evaluator.fingerprint
+    digests = {item.key: _digest(item.file) for item in items}
+    pending: list[BulkItem] = []
+    for item in items:
+        earlier = out_dir / f"{item.key}.json" if out_dir is not None else None
+        if resume and earlier is not None and earlier.is_file():
+            item.evaluation = _load_earlier(earlier, digests[item.key], fingerprint)
+            item.reused = item.evaluation is not None
+        if not item.reused:
+            pending.append(item)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    lock = threading.Lock()
+    failed = 0
+    bar = _Bar(len(items), "evaluate")
+
+    def one(item: BulkItem) -> None:
+        try:
+            item.evaluation = evaluator.evaluate(read(item.file))
+        except RoleplayError as exc:
+            if isinstance(exc, (ConfigError, QuotaExceededError)) and not isinstance(
+                    exc, TranscriptError):
+                raise
+            item.error = f"{type(exc).__name__}: {exc}"
+        if out_dir is not None:
+            atomic_write(out_dir / f"{item.key}.json",
+                         json.dumps(item.record(digests[item.key], fingerprint), indent=2,
+                                    ensure_ascii=False) + "\n")
+
+    with bar.context():
+        for _ in range(len(items) - len(pending)):
+            bar.advance(failed)
+        with ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                thread_name_prefix="evaluate") as pool:
+            futures = [pool.submit(one, item) for item in pending]
+            try:
+                for future in as_completed(futures):
+                    future.result()
+                    with lock:
+                        failed = sum(i.error is not None for i in items)
+                        bar.advance(failed)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    return items
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+def _criteria(items: Sequence[BulkItem]) -> list[str]:
+    for item in items:
+        if item.evaluation is not None:
+            return [c.id for c in item.evaluation.criteria]
+    return []
+
+
+def _rows(items: Sequence[BulkItem]) -> Iterator[dict[str, object]]:
+    criteria = _criteria(items)
+    for item in items:
+        e = item.evaluation
+        row: dict[str, object] = {
+            "file": str(item.file), "transcript_id": e.transcript_id if e else "",
+            "mode": e.mode if e else "", "overall": e.overall if e else None,
+            "passed": e.passed if e else None, "judge_calls": e.judge_calls if e else 0,
+            "cached_tokens": e.usage.cached_tokens if e else 0,
+            "cost_usd": e.cost_usd if e else None, "error": item.error or "",
+        }
+        by_id = {c.id: c for c in e.criteria} if e else {}
+        for cid in criteria:
+            result = by_id.get(cid)
+            row[cid] = result.score if result else None
+            row[f"{cid}_status"] = result.status if result else ""
+        yield row
+
+
+def to_csv(items: Sequence[BulkItem]) -> str:
+    """One row per transcript: totals, then each criterion's score and status."""
+    rows = list(_rows(items))
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buf.getvalue()
+
+
+def to_jsonl(items: Sequence[BulkItem]) -> str:
+    """One JSON object per transcript: the file, any error, and the whole evaluation."""
+    lines = []
+    for item in items:
+        lines.append(json.dumps({
+            "file": str(item.file), "error": item.error,
+            "evaluation": None if item.evaluation is None
+            else item.evaluation.model_dump(mode="json"),
+        }, ensure_ascii=False))
+    return "".join(line + "\n" for line in lines)
+
+
+def print_summary(items: Sequence[BulkItem], *, file: Any = None) -> None:
+    """The closing table: each transcript's overall score and criteria, then the totals."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file or sys.stdout, width=160)
+    criteria = _criteria(items)
+    table = Table(title=f"{len(items)} transcripts")
+    table.add_column("Transcript")
+    table.add_column("Overall", justify="right")
+    table.add_column("Passed")
+    for cid in criteria:
+        table.add_column(cid, justify="right")
+    for item, row in zip(items, _rows(items), strict=True):
+        if item.error:
+            table.add_row(item.file.name, "", "error", *["" for _ in criteria])
+            continue
+        overall, passed = row["overall"], row["passed"]
+        table.add_row(item.file.name, "" if overall is None else f"{overall:.2f}",
+                      "yes" if passed is True else "no" if passed is False else "-",
+                      *[_cell(row[cid]) for cid in criteria])
+    console.print(table)
+    done = [i for i in items if i.evaluation is not None]
+    passed = sum(1 for i in done if i.evaluation is not None and i.evaluation.passed)
+    reused = sum(i.reused for i in items)
+    console.print(f"{len(done)} evaluated ({reused} from an earlier run), {passed} passed, "
+                  f"{len(items) - len(done)} failed")
+    for item in items:
+        if item.error:
+            console.print(f"  {item.file}: {item.error}", markup=False)
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
