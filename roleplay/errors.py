@@ -24,6 +24,11 @@ says what to do next::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from roleplay.llm.base import Usage
+
 __all__ = [
     "BudgetExceededError",
     "ConfigError",
@@ -46,7 +51,14 @@ __all__ = [
 
 
 class RoleplayError(Exception):
-    """Base class of every error raised by `roleplay`."""
+    """Base class of every error raised by `roleplay`.
+
+    Attributes:
+        paid_usage: Usage of the model calls that answered (and were billed) before this error
+            ended the work, when known; budgets count it.
+    """
+
+    paid_usage: Usage | None = None
 
 
 class ConfigError(RoleplayError):

@@ -447,3 +447,43 @@ def test_progress_is_silent_without_a_terminal(suite: EvalSuite, tmp_path: Path,
 def test_concurrency_must_be_positive(suite: EvalSuite) -> None:
     with pytest.raises(ConfigError, match="concurrency"):
         run_suite(suite, signals_only=True, concurrency=0)
+
+
+def test_a_case_that_fails_after_paid_calls_counts_them_against_the_budget(
+        suite: EvalSuite, tmp_path: Path) -> None:
+    seen: dict[str, int] = {}
+
+    def second_sample_of_c1_fails(case_id: str, request: ChatRequest) -> None:
+        seen[case_id] = seen.get(case_id, 0) + 1
+        if case_id == "c1-strong" and seen[case_id] == 2:
+            raise ModelAPIError("the endpoint returned 503", status_code=503)
+
+    judge = FakeJudge(suite, before=second_sample_of_c1_fails)
+    result = run_suite(suite, resolve_model=judge.resolve, runs_dir=tmp_path, prices=PRICES,
+                       samples=2, concurrency=1, max_cost=1000.0)
+    assert list(result.failed) == ["c1-strong"]
+    finished = sum(r.cost_usd or 0.0 for r in result.records.values())
+    finished_calls = sum(r.usage.calls for r in result.records.values())
+    # The first sample of c1 answered and was billed: the run's cost and usage include it.
+    assert result.usage.calls == finished_calls + 1
+    assert result.cost_usd is not None and result.cost_usd > finished
+    one_call = (result.cost_usd - finished)
+    assert one_call == pytest.approx(finished / finished_calls, rel=0.5)
+
+
+def test_the_paid_usage_rides_on_the_error_that_ended_an_evaluation(suite: EvalSuite) -> None:
+    from roleplay.evaluate import Evaluator
+
+    calls = {"n": 0}
+
+    def fail_second(case_id: str, request: ChatRequest) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ModelAPIError("the endpoint returned 503", status_code=503)
+
+    judge = FakeJudge(suite, before=fail_second)
+    evaluator = Evaluator(load_rubric(suite.rubric_ref()), judge.model, samples=2)
+    with pytest.raises(ModelAPIError) as info:
+        evaluator.evaluate(suite.cases[0].transcript)
+    assert info.value.paid_usage is not None and info.value.paid_usage.calls == 1
+    assert info.value.paid_usage.prompt_tokens > 1000

@@ -477,6 +477,18 @@ async def arun_suite(
             log.warning("case %s failed: %s", case.id, exc)
             failed[case.id] = f"{type(exc).__name__}: {exc}"
             reserved -= estimate.cost_usd or 0.0
+            if exc.paid_usage is not None:
+                # Calls that answered before the failure were billed: the budget counts them.
+                paid = exc.paid_usage
+                usage = usage + paid
+                calls += paid.calls
+                paid_cost = estimate_cost(paid, prep.model_name, prep.prices) \
+                    if prep.model_name else None
+                if paid_cost is None:
+                    cost = None
+                elif cost is not None:
+                    cost += paid_cost
+                spent += paid_cost if paid_cost is not None else (estimate.cost_usd or 0.0)
             bar.advance(spent)
             if on_case:
                 on_case(case.id, None)

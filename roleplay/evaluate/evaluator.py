@@ -24,7 +24,8 @@ import logging
 import secrets
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,6 +36,7 @@ from roleplay.errors import (
     BudgetExceededError,
     ConfigError,
     ModelOutputError,
+    RoleplayError,
     StructuredOutputError,
     TranscriptError,
 )
@@ -106,6 +108,16 @@ class _CountingModel:
     def endpoint(self) -> str:
         endpoint: str = self._model.endpoint
         return endpoint
+
+    @contextmanager
+    def paid_on_error(self) -> Iterator[None]:
+        """Attach what was billed so far to an error that ends the evaluation."""
+        try:
+            yield
+        except RoleplayError as exc:
+            if self.usage.calls or self.usage.total_tokens:
+                exc.paid_usage = self.usage
+            raise
 
     def _count(self, response: ChatResponse) -> ChatResponse:
         self.usage = self.usage + response.usage
@@ -540,17 +552,18 @@ class Evaluator:
         counter = _CountingModel(self.judge_model)
         output = reply_model(self.rubric)
         samples: list[_Sample] = []
-        for request, key in plan.requests:
-            cached = self._cached(key)
-            if cached is not None:
-                samples.append(cached)
-                continue
-            try:
-                result = complete_structured(counter, request, output, max_reasks=1)
-            except ModelOutputError as exc:
-                samples.append(self._failed(exc))
-                continue
-            samples.append(self._succeeded(result, key))
+        with counter.paid_on_error():
+            for request, key in plan.requests:
+                cached = self._cached(key)
+                if cached is not None:
+                    samples.append(cached)
+                    continue
+                try:
+                    result = complete_structured(counter, request, output, max_reasks=1)
+                except ModelOutputError as exc:
+                    samples.append(self._failed(exc))
+                    continue
+                samples.append(self._succeeded(result, key))
         return self._judged(transcript, plan, samples, counter)
 
     async def aevaluate(self, transcript: Transcript) -> Evaluation:
@@ -574,12 +587,14 @@ class Evaluator:
             return self._succeeded(result, key)
 
         tasks = [asyncio.ensure_future(one(r, k)) for r, k in plan.requests]
-        try:
-            samples = await asyncio.gather(*tasks)
-        except BaseException:
-            # A sample that raised (endpoint error) must not leave the others calling the model.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        with counter.paid_on_error():
+            try:
+                samples = await asyncio.gather(*tasks)
+            except BaseException:
+                # A sample that raised (endpoint error) must not leave the others calling the
+                # model.
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
         return self._judged(transcript, plan, samples, counter)
