@@ -24,11 +24,6 @@ says what to do next::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from roleplay.llm.base import Usage
-
 __all__ = [
     "BudgetExceededError",
     "ConfigError",
@@ -54,11 +49,12 @@ class RoleplayError(Exception):
     """Base class of every error raised by `roleplay`.
 
     Attributes:
-        paid_usage: Usage of the model calls that answered (and were billed) before this error
-            ended the work, when known; budgets count it.
+        paid_usage: A `roleplay.llm.base.Usage` of the model calls that answered (and were
+            billed) before this error ended the work, when known; budgets count it. Typed
+            ``object`` because this module sits below the model layer.
     """
 
-    paid_usage: Usage | None = None
+    paid_usage: object | None = None
 
 
 class ConfigError(RoleplayError):

@@ -485,5 +485,5 @@ def test_the_paid_usage_rides_on_the_error_that_ended_an_evaluation(suite: EvalS
     evaluator = Evaluator(load_rubric(suite.rubric_ref()), judge.model, samples=2)
     with pytest.raises(ModelAPIError) as info:
         evaluator.evaluate(suite.cases[0].transcript)
-    assert info.value.paid_usage is not None and info.value.paid_usage.calls == 1
-    assert info.value.paid_usage.prompt_tokens > 1000
+    paid = info.value.paid_usage
+    assert isinstance(paid, Usage) and paid.calls == 1 and paid.prompt_tokens > 1000

@@ -477,9 +477,8 @@ async def arun_suite(
             log.warning("case %s failed: %s", case.id, exc)
             failed[case.id] = f"{type(exc).__name__}: {exc}"
             reserved -= estimate.cost_usd or 0.0
-            if exc.paid_usage is not None:
+            if isinstance(paid := exc.paid_usage, Usage):
                 # Calls that answered before the failure were billed: the budget counts them.
-                paid = exc.paid_usage
                 usage = usage + paid
                 calls += paid.calls
                 paid_cost = estimate_cost(paid, prep.model_name, prep.prices) \
