@@ -21,7 +21,7 @@ _INVITE = _rx(
     r"\bany\s+(?:\w+\s+)?questions?\b[^.!?\n]{0,30}\?",
     r"\bwhat\s+questions\b",
     r"\banything\s+(?:else\s+)?(?:you(?:'d|\s+would)?\s+(?:like|want)\s+to\s+(?:ask|know))\b",
-    r"\bwhat\s+would\s+you\s+like\s+to\s+know\b",
+    r"\bwhat\s+(?:else\s+)?(?:would|do)\s+you\s+(?:like|want|wish)\s+to\s+know\b",
     r"\bquestions\s+for\s+(?:me|us)\b",
     r"\bwhat\s+(?:would|do|did|else)\s+you\s+(?:\w+\s+){0,2}(?:like|want|wish)\s+to\s+ask\b",
     r"\b(?:over\s+to\s+you|your\s+turn)\b",

@@ -420,6 +420,17 @@ def _question_type(text: str) -> QuestionType:
     return "open" if _OPEN.search(prompts[-1]) else "closed"
 
 
+def _is_own_question(text: str) -> bool:
+    """The candidate is asking, not answering: questions make up at least half the turn.
+
+    "Before I answer, which team is this for?" or a question about the workload after "What do
+    you want to know?" is the candidate's question; coaching it as a short answer would be wrong.
+    """
+    words = count_words(text)
+    asked = sum(count_words(s) for s in _sentence_texts(text) if s.endswith("?"))
+    return asked > 0 and asked * 2 >= words
+
+
 def _band(words: int) -> Band:
     if words < ONE_LINER_WORDS:
         return "one_liner"
@@ -488,7 +499,7 @@ def compute_signals(transcript: Transcript) -> Signals:
         if prompt is None:
             continue
         qtype = _question_type(prompt.text)
-        if qtype == "none":
+        if qtype == "none" or _is_own_question(turn.text):
             continue
         words = count_words(turn.text)
         answers.append(AnswerSignal(turn=turn.index, question_turn=prompt.index,
