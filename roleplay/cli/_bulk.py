@@ -13,15 +13,14 @@ import hashlib
 import io
 import json
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
+from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate import Evaluation, Evaluator
 from roleplay.transcript import Transcript, atomic_write
 
@@ -116,37 +115,6 @@ def _load_earlier(path: Path, digest: str, fingerprint: str) -> Evaluation | Non
         return None
 
 
-class _Bar:
-    """A rich progress bar on stderr when it is a terminal, else nothing."""
-
-    def __init__(self, total: int, label: str) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
-                             console=console)
-        self._task = self._bar.add_task(label, total=total, failed=0)
-
-    def context(self) -> AbstractContextManager[Any]:
-        return self._bar if self._bar is not None else nullcontext()
-
-    def advance(self, failed: int) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, failed=failed)
-
-
 def run_bulk(
     files: Sequence[Path],
     evaluator: Evaluator,
@@ -175,9 +143,9 @@ def run_bulk(
             pending.append(item)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
     failed = 0
-    bar = _Bar(len(items), "evaluate")
+    bar = ProgressBar("evaluate", len(items), done=len(items) - len(pending),
+                      status=_failures(failed))
 
     def one(item: BulkItem) -> None:
         try:
@@ -193,22 +161,23 @@ def run_bulk(
                                     ensure_ascii=False) + "\n")
 
     with bar.context():
-        for _ in range(len(items) - len(pending)):
-            bar.advance(failed)
         with ThreadPoolExecutor(max_workers=max(1, concurrency),
                                 thread_name_prefix="evaluate") as pool:
-            futures = [pool.submit(one, item) for item in pending]
+            futures = {pool.submit(one, item): item for item in pending}
             try:
                 for future in as_completed(futures):
                     future.result()
-                    with lock:
-                        failed = sum(i.error is not None for i in items)
-                        bar.advance(failed)
+                    failed += futures[future].error is not None
+                    bar.advance(_failures(failed))
             except BaseException:
                 for f in futures:
                     f.cancel()
                 raise
     return items
+
+
+def _failures(n: int) -> str:
+    return f"failed {n}"
 
 
 # --- outputs ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from roleplay.cli import _common
 from roleplay.cli._bulk import expand_inputs, is_bulk, print_summary, run_bulk, to_csv, to_jsonl
-from roleplay.cli._transcript_args import add_transcript_args, describe_import, read_transcript
+from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import ChatModel, ModelSettings
@@ -119,10 +119,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.out_dir is not None:
         raise ConfigError("--out-dir is for several transcripts; use --out FILE for one")
     transcript = read_transcript(args, args.transcript[0])
-    mapping = describe_import(transcript)
-    if mapping:
-        # On stderr: the report on stdout stays clean for pipes.
-        print(f"roleplay: {mapping}", file=sys.stderr)
+    announce_import(transcript)
     rubric = load_rubric(args.rubric)
     limits = _limits(args)
     if args.dry_run:

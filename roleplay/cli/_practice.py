@@ -21,7 +21,7 @@ from typing import TextIO
 
 from roleplay.candidates import HumanCandidate
 from roleplay.cli._common import add_model_args, make_model
-from roleplay.cli._transcript_args import add_transcript_args, describe_import, read_transcript
+from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError, RoleplayError
 from roleplay.persona import Persona, Scenario, load_persona
 from roleplay.session import Interview
@@ -180,9 +180,7 @@ def _resumed(args: argparse.Namespace, persona: Persona) -> Transcript | None:
         raise ConfigError("this interview ended with the interviewer's goodbye; there is "
                           "nothing to resume (start a new one without --resume)",
                           path=args.resume)
-    mapping = describe_import(transcript)
-    if mapping:
-        print(f"roleplay: {mapping}", file=sys.stderr)
+    announce_import(transcript)
     return transcript
 
 

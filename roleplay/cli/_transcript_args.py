@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from roleplay.importing._speakers import role_of
 from roleplay.importing._utterances import label_key
 from roleplay.transcript import InputFormat, Transcript
 
-__all__ = ["add_transcript_args", "describe_import", "preview", "read_transcript"]
+__all__ = ["add_transcript_args", "announce_import", "describe_import", "preview",
+           "read_transcript"]
 
 
 def add_transcript_args(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +46,13 @@ def describe_import(transcript: Transcript) -> str | None:
         return None
     roles = ", ".join(f"{name} = {role}" for name, role in info.speakers.items())
     return f"read as {info.format}: {roles} ({info.rule}; override with --candidate NAME)"
+
+
+def announce_import(transcript: Transcript) -> None:
+    """Say on stderr how names were mapped (stdout stays clean for reports and pipes)."""
+    mapping = describe_import(transcript)
+    if mapping:
+        print(f"roleplay: {mapping}", file=sys.stderr)
 
 
 def preview(transcript: Transcript, *, turns: int = 6, width: int = 90) -> str:

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from roleplay.evals._protocols import (
     JudgeCache,
 )
 from roleplay.evals._rubric import RubricInfo, rubric_info
+from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate, CaseRecord, RunEstimate, SuiteResult
 from roleplay.evals.stats import (
     CriterionPair,
@@ -349,41 +349,6 @@ def _dump(evaluation: Any) -> dict[str, Any] | None:
     return data
 
 
-class _Progress:
-    """A rich progress bar on stderr (cases done, cost so far), or nothing."""
-
-    def __init__(self, enabled: bool, total: int, done: int, label: str) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("cost ${task.fields[cost]:.4f}"), TimeElapsedColumn(),
-            console=console, transient=False,
-        )
-        self._task = self._bar.add_task(label, total=total, completed=done, cost=0.0)
-
-    def context(self) -> AbstractContextManager[Any]:
-        return self._bar if self._bar is not None else nullcontext()
-
-    def advance(self, cost: float) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, cost=cost)
-
-
 async def arun_suite(
     suite: EvalSuite,
     *,
@@ -455,7 +420,8 @@ async def arun_suite(
     spent = reserved = 0.0
     stopped = False
     queue = list(prep.pending)
-    bar = _Progress(progress, len(suite.cases), len(prep.done), f"eval {suite.id}")
+    bar = ProgressBar(f"eval {suite.id}", len(suite.cases), done=len(prep.done),
+                      status=_spent(0.0), enabled=progress)
 
     def estimate_of(case: EvalCase) -> CaseEstimate:
         return estimates.get(case.id) or CaseEstimate(
@@ -488,7 +454,7 @@ async def arun_suite(
                 elif cost is not None:
                     cost += paid_cost
                 spent += paid_cost if paid_cost is not None else (estimate.cost_usd or 0.0)
-            bar.advance(spent)
+            bar.advance(_spent(spent))
             if on_case:
                 on_case(case.id, None)
             return
@@ -511,7 +477,7 @@ async def arun_suite(
             cost += case_cost
         reserved -= estimate.cost_usd or 0.0
         spent += case_cost if case_cost is not None else (estimate.cost_usd or 0.0)
-        bar.advance(spent)
+        bar.advance(_spent(spent))
         if on_case:
             on_case(case.id, record)
 
@@ -550,6 +516,10 @@ async def arun_suite(
     not_run.sort(key=order.index)
     return _result(prep, records, failed=failed, not_run=not_run, usage=usage, cost=cost,
                    calls=calls, hits=hits)
+
+
+def _spent(cost: float) -> str:
+    return f"cost ${cost:.4f}"
 
 
 def _fatal(exc: RoleplayError) -> bool:

@@ -1,0 +1,49 @@
+"""One progress bar for every long run: a rich bar on stderr when it is a terminal, else nothing."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+__all__ = ["ProgressBar"]
+
+
+class ProgressBar:
+    """Items done of ``total``, a one-line status (cost so far, failures) and the time taken.
+
+    Shows nothing when ``enabled`` is false or stderr is not a terminal (CI logs, pipes).
+    """
+
+    def __init__(self, label: str, total: int, *, done: int = 0, status: str = "",
+                 enabled: bool = True) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self._task = self._bar.add_task(label, total=total, completed=done, status=status)
+
+    def context(self) -> AbstractContextManager[Any]:
+        """Enter to show the bar; it stays on screen when the run ends."""
+        return self._bar if self._bar is not None else nullcontext()
+
+    def advance(self, status: str) -> None:
+        """One more item done; ``status`` replaces the status text."""
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, status=status)
