@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, int]] = [
     ("roleplay.report", 5),
     ("roleplay.evals", 6),
     ("roleplay.testing", 7),
+    ("roleplay.web", 8),
     ("roleplay.cli", 8),
     ("roleplay.__main__", 8),
     ("roleplay", 9),  # the package __init__ re-exports everything
