@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from vcr.util import read_body
 from roleplay.llm.base import ModelSettings
 from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
 from roleplay.testing import OpenAICompatServer
+from roleplay.testing._cassettes import FILTER_HEADERS, mask_judge_nonce, scrub_response
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD_KEY_ENV = "ROLEPLAY_RECORD_OPENAI_API_KEY"
@@ -43,39 +43,13 @@ DUMMY_API_KEY = "test-key-not-real"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 CASSETTE_MODEL = "gpt-4o-mini"
 
-# Request headers that carry credentials or identify the recording machine.
-_FILTER_HEADERS: list[Any] = [
-    "authorization",
-    "api-key",
-    "openai-organization",
-    "openai-project",
-    "cookie",
-    ("user-agent", "REDACTED"),
-    "x-stainless-os",
-    "x-stainless-arch",
-    "x-stainless-runtime-version",
-]
-# Response headers never stored: account ids, cookies and per-request ids.
-_DROP_RESPONSE_HEADERS = frozenset(
-    {"set-cookie", "openai-organization", "openai-project", "x-request-id", "cf-ray"}
-)
-
-
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers") or {}
-    for name in list(headers):
-        if name.lower() in _DROP_RESPONSE_HEADERS:
-            del headers[name]
-    return response
-
-
 @pytest.fixture(scope="module")
 def vcr_config() -> dict[str, Any]:
     """VCR settings. Never sets record_mode: it would override --record-mode on the CLI."""
     return {
-        "filter_headers": _FILTER_HEADERS,
+        "filter_headers": list(FILTER_HEADERS),
         "filter_query_parameters": ["api-key", "key"],
-        "before_record_response": _scrub_response,
+        "before_record_response": scrub_response,
         "decode_compressed_response": True,
         "match_on": ["method", "path", "body"],
     }
@@ -170,15 +144,12 @@ async def async_cassette_model(
 # treats two requests that differ only in that nonce as the same request. Everything else in the
 # body still has to match byte for byte (as JSON).
 
-_JUDGE_NONCE = re.compile(r"\b((?:transcript|facts)-)[0-9a-f]{16}\b")
-
-
 def _mask_judge_nonce(request: Any) -> Any:
     body = read_body(request)
     if not body:
         return request
     text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
-    masked = _JUDGE_NONCE.sub(r"\1NONCE", text)
+    masked = mask_judge_nonce(text)
     if masked == text:
         return request
     return VcrRequest(request.method, request.uri,
