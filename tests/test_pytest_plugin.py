@@ -181,3 +181,35 @@ def test_the_example_project_replays_offline_from_its_own_folder():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
     assert "pass^3 yes" in result.stdout
+
+
+def test_configuration_comes_from_the_marker_then_the_ini_then_the_environment(pytester,
+                                                                               monkeypatch):
+    monkeypatch.setenv("ROLEPLAY_MODEL", "env-model")
+    monkeypatch.setenv("ROLEPLAY_JUDGE_MODEL", "env-judge")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    pytester.makeini("[pytest]\nroleplay_model = ini-model\nroleplay_rubric = interview-close\n")
+    pytester.makepyfile(test_cfg="""
+        import pytest
+
+        def test_ini_beats_env(roleplay_config):
+            assert (roleplay_config.model, roleplay_config.judge_model) == ("ini-model",
+                                                                           "env-judge")
+            assert roleplay_config.base_url == "http://127.0.0.1:9/v1"
+            assert roleplay_config.replaying and roleplay_config.api_key == "replay-without-a-key"
+            assert "replay-without-a-key" not in repr(roleplay_config)
+
+        @pytest.mark.roleplay(model="marked", judge_model="judge", seed=4, cassette=False)
+        def test_marker_beats_ini(roleplay_config):
+            assert (roleplay_config.model, roleplay_config.judge_model) == ("marked", "judge")
+            assert roleplay_config.seed == 4 and not roleplay_config.cassette
+            assert not roleplay_config.replaying and roleplay_config.api_key is None
+
+        @pytest.mark.roleplay(modle="typo")
+        def test_unknown_marker_key(roleplay_config):
+            pass
+    """)
+    result = _run_inline(pytester)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.roleplay does not take modle; it takes *"])
