@@ -18,7 +18,8 @@ from roleplay.errors import ConfigError, RoleplayError
 
 __all__ = ["main"]
 
-_COMMANDS = ("personas", "practice", "simulate", "import", "evaluate", "eval", "mutate")
+_COMMANDS = ("personas", "practice", "simulate", "import", "evaluate", "eval", "mutate",
+             "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,88 @@
+"""``roleplay serve``: the practice web app (needs ``pip install "roleplay[web]"``).
+
+Binds to 127.0.0.1 unless ``--host`` says otherwise. Without a key the interviewer is the
+scripted demo, labelled as such on every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+from roleplay.cli._common import add_model_args, make_async_model
+from roleplay.cli._practice import max_turns_arg, positive_int_arg
+from roleplay.errors import MissingAPIKeyError
+
+__all__ = ["register"]
+
+DEFAULT_SESSIONS = Path(".roleplay-sessions")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``serve`` sub-command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="practise interviews in the browser (a local web app)",
+        description="Serve the practice web app: pick an interviewer, answer in the browser "
+        "while the interviewer's words stream in, then read the evaluation with its evidence "
+        "at each turn. Without an API key the interviewer and judge are scripted demo "
+        "stand-ins. Needs the web extra: pip install \"roleplay[web]\".",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--sessions", type=Path, default=DEFAULT_SESSIONS, metavar="DIR",
+                        help="where each interview's transcript and evaluation are saved, so a "
+                        f"reload or restart resumes it (default ./{DEFAULT_SESSIONS})")
+    parser.add_argument("--runs", type=Path, default=None, metavar="DIR",
+                        help="also browse eval run folders in DIR under /runs (e.g. "
+                        ".roleplay-cache/runs)")
+    parser.add_argument("--suites", type=Path, default=Path("evals"), metavar="DIR",
+                        help="where the runs' suites are (default ./evals)")
+    parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
+                        help="persona folder (default: the shipped personas)")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the scripted demo interviewer even when a key is set")
+    parser.add_argument("--signals-only", action="store_true",
+                        help="report deterministic signals only: no judge model is called")
+    parser.add_argument("--max-turns", type=max_turns_arg, default=24, metavar="N",
+                        help="turns per interview, both speakers counted (default 24)")
+    parser.add_argument("--answer-chars", type=positive_int_arg, default=4000, metavar="N",
+                        help="characters per answer (default 4000)")
+    parser.add_argument("--interview-chars", type=positive_int_arg, default=40_000,
+                        metavar="N", help="characters of answers per interview (default 40000)")
+    add_model_args(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the app and serve it until Ctrl-C."""
+    if importlib.util.find_spec("starlette") is None or importlib.util.find_spec("uvicorn") is None:
+        print('roleplay: `roleplay serve` needs the web extra: pip install "roleplay[web]"',
+              file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from roleplay.web import Limits, create_app
+
+    model = None
+    if not args.demo:
+        try:
+            model = make_async_model(args)
+        except MissingAPIKeyError:
+            print("roleplay: no API key (OPENAI_API_KEY or --api-key), so the interviewer is the "
+                  "scripted demo", file=sys.stderr)
+    app = create_app(
+        model, sessions_dir=args.sessions, signals_only=args.signals_only,
+        limits=Limits(answer_chars=args.answer_chars, interview_chars=args.interview_chars,
+                      max_turns=args.max_turns),
+        personas_dir=args.personas, runs_dir=args.runs, suites_dir=args.suites,
+    )
+    where = f"http://{args.host}:{args.port}/"
+    print(f"roleplay: serving {'the demo' if model is None else model.model_name} at {where} "
+          f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",
+          file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

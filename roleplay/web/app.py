@@ -1,0 +1,221 @@
+"""The routes: pick a persona, practise with streamed interviewer words, read the report.
+
+=====================================  =====================================================
+``GET  /``                             the interviewers (id, role, stage, style)
+``POST /interviews``                   start one (form field ``persona``) -> 303 to its page
+``GET  /i/{id}``                       the interview page
+``GET  /i/{id}/events``                server-sent events: what was said, streamed words,
+                                       status; ends when it is the person's turn or over
+``POST /i/{id}/answer``                ``{"text": ...}`` (413 too long, 422 empty, 409 not
+                                       your turn)
+``POST /i/{id}/end``                   the end button
+``GET  /i/{id}/report``                the evaluation with evidence at its turns
+``GET  /runs...``                      eval run folders (with ``runs_dir``), see `runs`
+=====================================  =====================================================
+
+Unknown or malformed session ids are a plain 404; ids appear in no listing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from roleplay.errors import ConfigError
+from roleplay.evaluate import Evaluator
+from roleplay.llm.base import AsyncChatModel
+from roleplay.persona import list_personas
+from roleplay.web import runs, views
+from roleplay.web.demo import DemoChatModel
+from roleplay.web.sessions import Limits, PracticeSession, SessionStore
+
+__all__ = ["create_app"]
+
+_STATIC = Path(__file__).parent / "static"
+_HEADERS = {
+    # Nothing from elsewhere, no inline script, no framing: escaped text stays text.
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # session ids are in URLs; never hand them to other sites
+    "Cache-Control": "no-store",
+}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    model: AsyncChatModel | None = None,
+    *,
+    sessions_dir: Path,
+    judge: AsyncChatModel | None = None,
+    signals_only: bool = False,
+    limits: Limits | None = None,
+    personas_dir: Path | None = None,
+    runs_dir: Path | None = None,
+    suites_dir: Path | None = None,
+    demo_pace: float = 0.02,
+) -> Starlette:
+    """The practice web app.
+
+    Args:
+        model: The interviewer; ``None`` for the scripted demo (labelled on every page).
+        sessions_dir: Where each session's transcript and evaluation are saved.
+        judge: The judge model (default: ``model``; the demo's scripted judge in demo mode).
+        signals_only: Report signals only, calling no judge (said plainly on the report).
+        limits: Characters per answer and per interview, turns per interview.
+        personas_dir: Persona folder (default: the shipped personas).
+        runs_dir: A folder of eval run folders (or one run folder) to browse under ``/runs``.
+        suites_dir: Where the runs' suites are found (default ``./evals``).
+        demo_pace: Seconds between the demo interviewer's streamed words.
+    """
+    personas = list_personas(personas_dir)
+    demo = model is None
+    interviewer: AsyncChatModel = model or DemoChatModel(personas, pace=demo_pace)
+    evaluator = Evaluator(judge_model=judge or interviewer, signals_only=signals_only)
+    store = SessionStore(sessions_dir, interviewer, evaluator, limits=limits,
+                         personas_dir=personas_dir)
+    limit = store.limits
+
+    def html(text: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(text, status_code=status, headers=_HEADERS)
+
+    def not_found() -> HTMLResponse:
+        return html(views.message_page("Not found", "There is no such interview.", demo=demo),
+                    404)
+
+    def session_of(request: Request) -> PracticeSession | None:
+        return store.get(str(request.path_params["sid"]))
+
+    async def home(request: Request) -> Response:  # noqa: ARG001 - Starlette's signature
+        return html(views.personas_page(personas, demo=demo, model=interviewer.model_name))
+
+    async def start(request: Request) -> Response:
+        try:
+            form = parse_qs((await _body(request, 2000)).decode("utf-8", "replace"))
+            session = store.create(form.get("persona", [""])[0])
+        except (ConfigError, _TooLarge):
+            return html(views.message_page("Unknown interviewer", "Choose one from the list.",
+                                           demo=demo), 422)
+        return RedirectResponse(f"/i/{session.id}", status_code=303, headers=_HEADERS)
+
+    async def interview(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return not_found()
+        return html(views.interview_page(session.id, session.persona, demo=demo,
+                                         answer_chars=limit.answer_chars))
+
+    async def events(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return not_found()
+
+        async def stream() -> AsyncIterator[str]:
+            async for name, data in session.subscribe():
+                yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={**_HEADERS, "X-Accel-Buffering": "no"})
+
+    async def answer(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return _error(404, "There is no such interview.")
+        try:
+            data: Any = json.loads(await _body(request, limit.answer_chars * 4 + 200))
+        except _TooLarge:
+            return _error(413, f"An answer may be at most {limit.answer_chars} characters.")
+        except ValueError:
+            return _error(422, 'Send JSON: {"text": "your answer"}.')
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return _error(422, "The answer is empty.")
+        text = text.strip()
+        if len(text) > limit.answer_chars:
+            return _error(413, f"An answer may be at most {limit.answer_chars} characters; "
+                          f"this one has {len(text)}.")
+        if session.answered_chars + len(text) > limit.interview_chars:
+            return _error(413, f"This interview has reached its limit of "
+                          f"{limit.interview_chars} characters of answers. End it to see your "
+                          "report.")
+        if session.status != "candidate":
+            return _error(409, "It is not your turn yet: wait for the interviewer.")
+        await session.answer(text)
+        return JSONResponse({"ok": True}, status_code=202, headers=_HEADERS)
+
+    async def end(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return _error(404, "There is no such interview.")
+        if session.status in ("interviewer", "candidate"):
+            await session.end()
+        return JSONResponse({"ok": True}, status_code=202, headers=_HEADERS)
+
+    async def report(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return not_found()
+        if session.status != "finished":
+            return html(views.message_page("Not finished", "The interview is still going; "
+                                           "its report comes when it ends.", demo=demo), 409)
+        if session.evaluation is None:
+            return html(views.message_page("No report", session.error or "No evaluation.",
+                                           demo=demo))
+        return html(views.report_page(session.evaluation, session.turns, session.persona,
+                                      demo=demo))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:  # noqa: ARG001
+        yield
+        await store.aclose()
+
+    routes: list[Route | Mount] = [
+        Route("/", home),
+        Route("/interviews", start, methods=["POST"]),
+        Route("/i/{sid}", interview),
+        Route("/i/{sid}/events", events),
+        Route("/i/{sid}/answer", answer, methods=["POST"]),
+        Route("/i/{sid}/end", end, methods=["POST"]),
+        Route("/i/{sid}/report", report),
+        Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+    ]
+    if runs_dir is not None:
+        routes += runs.routes(runs_dir, suites_dir or Path("evals"), demo=demo, headers=_HEADERS)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.store = store
+    return app
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=_HEADERS)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLarge
+    return body

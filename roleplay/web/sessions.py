@@ -1,0 +1,287 @@
+"""Practice sessions: one `Interview.arun` task per person, resumable from its saved transcript.
+
+A session is keyed by an unguessable id (``secrets.token_urlsafe``). Its transcript is saved
+atomically to ``<sessions dir>/<id>.json`` after every turn, and its evaluation to
+``<id>.evaluation.json``, so a reload, a dropped connection or a restarted server picks up the
+same interview. The person's answers reach the running interview through `WebCandidate`, whose
+``areply`` waits for the next answer; browsers follow along through `PracticeSession.subscribe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from roleplay.candidates import CandidateInfo, CandidateReply, CandidateView
+from roleplay.errors import ConfigError, RoleplayError, TranscriptError
+from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.llm.base import AsyncChatModel
+from roleplay.persona import Persona, Scenario, load_persona
+from roleplay.session import Interview
+from roleplay.transcript import EndReason, Transcript, Turn, atomic_write
+
+__all__ = ["Event", "Limits", "PracticeSession", "SessionStore", "WebCandidate"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["interviewer", "candidate", "evaluating", "finished", "error"]
+Event = tuple[str, dict[str, Any]]
+"""A server-sent event: its name and JSON data."""
+
+_ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
+# A saved snapshot of an interview still under way carries this end reason, so that any
+# other tool (``roleplay practice --resume``) sees it as resumable too.
+_UNDER_WAY: EndReason = "interrupted"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one person may send: per answer, per interview, and how many turns."""
+
+    answer_chars: int = 4000
+    """Characters in one answer."""
+    interview_chars: int = 40_000
+    """Characters in all of one interview's answers."""
+    max_turns: int = 24
+    """Turns, both speakers counted."""
+
+
+class WebCandidate:
+    """The person in the browser: ``areply`` waits for the answer they post (or "end")."""
+
+    def __init__(self, session: PracticeSession) -> None:
+        self.session = session
+        self.answers: asyncio.Queue[str | None] = asyncio.Queue()
+
+    @property
+    def info(self) -> CandidateInfo:
+        """Source ``human``."""
+        return CandidateInfo(source="human")
+
+    async def areply(self, view: CandidateView) -> CandidateReply:  # noqa: ARG002 - a person sees the page
+        """Wait for the next answer; ``None`` (the end button) leaves the interview."""
+        self.session.set_status("candidate")
+        text = await self.answers.get()
+        self.session.set_status("interviewer")
+        return CandidateReply.leave() if text is None else CandidateReply(text=text)
+
+
+class PracticeSession:
+    """One person's interview: the running task, what has been said, and who is listening."""
+
+    def __init__(self, store: SessionStore, session_id: str, persona: Persona,
+                 resume: Transcript | None = None) -> None:
+        self.store = store
+        self.id = session_id
+        self.persona = persona
+        self.turns: list[Turn] = list(resume.turns) if resume else []
+        self.partial = ""
+        """The interviewer's words streamed so far in the turn being generated."""
+        self.status: Status = "interviewer"
+        self.error: str | None = None
+        self.evaluation: Evaluation | None = None
+        self.transcript: Transcript | None = resume
+        self.candidate = WebCandidate(self)
+        self._listeners: set[asyncio.Queue[Event]] = set()
+        self._saves: asyncio.Queue[str | None] = asyncio.Queue()
+        self.interview = Interview(
+            persona, self.candidate, store.model,
+            scenario=Scenario(max_turns=store.limits.max_turns),
+            on_text=self._on_text, on_turn=self._on_turn, resume=resume,
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def answered_chars(self) -> int:
+        """Characters the person has sent so far."""
+        return sum(len(t.text) for t in self.turns if t.speaker == "candidate")
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _publish(self, name: str, data: dict[str, Any]) -> None:
+        for queue in self._listeners:
+            queue.put_nowait((name, data))
+
+    def set_status(self, status: Status, message: str | None = None) -> None:
+        """Move to ``status`` and tell every listener."""
+        self.status = status
+        self._publish("status", self.status_data(message))
+
+    def status_data(self, message: str | None = None) -> dict[str, Any]:
+        """The ``status`` event's data."""
+        return {"status": self.status, "message": message or self.error,
+                "answered_chars": self.answered_chars}
+
+    def _on_text(self, text: str) -> None:
+        self.partial += text
+        self._publish("delta", {"text": text})
+
+    def _on_turn(self, turn: Turn) -> None:
+        self.turns.append(turn)
+        self.partial = ""
+        self._publish("turn", turn_data(turn))
+        state = self.interview.state
+        if state is not None:
+            snapshot = state.transcript(None if state.finished else _UNDER_WAY)
+            self._saves.put_nowait(snapshot.to_json())
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        """Everything said so far, then live events until the person must act or it is over."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        # Registered before the snapshot is taken, with no await in between: nothing is missed.
+        self._listeners.add(queue)
+        try:
+            yield "reset", {}
+            for turn in self.turns:
+                yield "turn", turn_data(turn)
+            if self.partial:
+                yield "delta", {"text": self.partial}
+            name, data = "status", self.status_data()
+            while True:
+                yield name, data
+                if name == "status" and data["status"] in ("candidate", "finished", "error"):
+                    return
+                name, data = await queue.get()
+        finally:
+            self._listeners.discard(queue)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run (or resume) the interview, then evaluate it, in a background task."""
+        if self.transcript is not None and self.transcript.end_reason not in (_UNDER_WAY, "error"):
+            self.task = asyncio.get_running_loop().create_task(self._evaluate_only())
+        else:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _save_loop(self) -> None:
+        # One writer, in order: the latest snapshot always wins, and the event loop never waits
+        # for the disk.
+        while (text := await self._saves.get()) is not None:
+            await asyncio.to_thread(atomic_write, self.store.transcript_path(self.id), text)
+
+    async def _run(self) -> None:
+        saver = asyncio.get_running_loop().create_task(self._save_loop())
+        try:
+            self.transcript = await self.interview.arun()
+            self._saves.put_nowait(self.transcript.to_json())
+        except RoleplayError as exc:
+            log.warning("session interview failed: %s", exc)
+            self.error = f"The interviewer model failed: {exc}"
+            self.set_status("error")
+            return
+        finally:
+            self._saves.put_nowait(None)
+            await saver
+        await self._evaluate_only()
+
+    async def _evaluate_only(self) -> None:
+        assert self.transcript is not None
+        path = self.store.evaluation_path(self.id)
+        if path.is_file():
+            self.evaluation = Evaluation.model_validate_json(path.read_text(encoding="utf-8"))
+            self.set_status("finished")
+            return
+        self.set_status("evaluating")
+        try:
+            self.evaluation = await self.store.evaluator.aevaluate(self.transcript)
+        except TranscriptError:
+            self.error = "Nothing to evaluate: no answer was given."
+        except RoleplayError as exc:
+            log.warning("session evaluation failed: %s", exc)
+            self.error = f"The evaluation failed: {exc}"
+        else:
+            await asyncio.to_thread(atomic_write, path, self.evaluation.model_dump_json(indent=2))
+        self.set_status("finished")
+
+    async def answer(self, text: str) -> None:
+        """Hand the person's answer to the interview (the caller checked turn and limits)."""
+        # At once, so a second post or a listener arriving now sees that the answer is taken.
+        self.set_status("interviewer")
+        await self.candidate.answers.put(text)
+
+    async def end(self) -> None:
+        """The end button: leave the interview at the next candidate turn."""
+        if self.status == "candidate":
+            self.set_status("interviewer")
+        await self.candidate.answers.put(None)
+
+
+def turn_data(turn: Turn) -> dict[str, Any]:
+    """A turn as the browser receives it (text only, rendered with ``textContent``)."""
+    return {"index": turn.index, "speaker": turn.speaker, "text": turn.text}
+
+
+class SessionStore:
+    """Every session of this server, in memory and in ``directory``.
+
+    Args:
+        directory: Where transcripts and evaluations are saved.
+        model: The interviewer model (shared: each call is independent).
+        evaluator: Evaluates finished interviews.
+        limits: Input limits per answer and per interview.
+        personas_dir: Where persona ids are looked up (default: the shipped personas).
+    """
+
+    def __init__(self, directory: Path, model: AsyncChatModel, evaluator: Evaluator, *,
+                 limits: Limits | None = None, personas_dir: Path | None = None) -> None:
+        self.directory = directory
+        self.model = model
+        self.evaluator = evaluator
+        self.limits = limits or Limits()
+        self.personas_dir = personas_dir
+        self._live: dict[str, PracticeSession] = {}
+
+    def transcript_path(self, session_id: str) -> Path:
+        """The saved transcript of a session."""
+        return self.directory / f"{session_id}.json"
+
+    def evaluation_path(self, session_id: str) -> Path:
+        """The saved evaluation of a session."""
+        return self.directory / f"{session_id}.evaluation.json"
+
+    def create(self, persona_id: str) -> PracticeSession:
+        """Start a new interview with ``persona_id`` (must run inside the event loop).
+
+        Raises:
+            ConfigError: no such persona.
+        """
+        persona = load_persona(persona_id, folder=self.personas_dir)
+        session = PracticeSession(self, secrets.token_urlsafe(32), persona)
+        self._live[session.id] = session
+        session.start()
+        return session
+
+    def get(self, session_id: str) -> PracticeSession | None:
+        """The session with this id, reloaded from disk after a restart; None if unknown."""
+        if not _ID.fullmatch(session_id):
+            return None  # never let a malformed id near the filesystem
+        session = self._live.get(session_id)
+        if session is not None:
+            return session
+        path = self.transcript_path(session_id)
+        if not path.is_file():
+            return None
+        try:
+            transcript = Transcript.from_json(path.read_bytes(), path=str(path))
+            persona = load_persona(transcript.persona_id or "", folder=self.personas_dir)
+        except (OSError, ConfigError) as exc:
+            log.warning("cannot resume session from %s: %s", path, exc)
+            return None
+        session = PracticeSession(self, session_id, persona, resume=transcript)
+        self._live[session_id] = session
+        session.start()
+        return session
+
+    async def aclose(self) -> None:
+        """Stop every running interview (their transcripts are already saved)."""
+        tasks = [s.task for s in self._live.values() if s.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
