@@ -76,7 +76,8 @@ def create_app(
     """The practice web app.
 
     Args:
-        model: The interviewer; ``None`` for the scripted demo (labelled on every page).
+        model: The interviewer; ``None`` for the scripted demo (labelled on every page). The
+            app closes it (and ``judge``) when it shuts down.
         sessions_dir: Where each session's transcript and evaluation are saved.
         judge: The judge model (default: ``model``; the demo's scripted judge in demo mode).
         signals_only: Report signals only, calling no judge (said plainly on the report).
@@ -186,6 +187,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:  # noqa: ARG001
         yield
         await store.aclose()
+        # The SDK clients belong to the loop they were used on: close them with it.
+        for owned in [interviewer, *([judge] if judge not in (None, interviewer) else [])]:
+            close = getattr(owned, "aclose", None)
+            if callable(close):
+                await close()
 
     routes: list[Route | Mount] = [
         Route("/", home),
