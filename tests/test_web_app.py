@@ -4,6 +4,7 @@ keys never sent, sessions that do not block each other, eval run pages."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import shutil
@@ -130,12 +131,11 @@ def test_a_whole_demo_interview_streams_and_reports_evidence_at_its_turns(
              if ev["verified"]]
     assert cited
     for turn, quote in cited:
-        # The turn's list item holds the highlighted quote (or it is listed beneath the turn).
-        item = re.search(rf'<li id="t{turn}" class="turn candidate">(.*?)</li></ul></li>'
-                         rf'|<li id="t{turn}" class="turn candidate">(.*?)</p></li>',
+        # Each quote is highlighted inside its own turn and listed beneath it.
+        item = re.search(rf'<li id="t{turn}" class="turn candidate">.*?(?=<li id="t|</ol>)',
                          report.text, re.S)
         assert item is not None, turn
-        assert "<mark" in (item.group(0)) or "evidence" in item.group(0)
+        assert "<mark" in item.group(0) and html.escape(quote) in item.group(0)
     assert "scripted keyword judge" in report.text
 
 
