@@ -20,6 +20,7 @@ pytest.importorskip("starlette")
 
 from starlette.testclient import TestClient  # noqa: E402
 
+from roleplay.errors import ModelAPIError  # noqa: E402
 from roleplay.evals import load_suite, run_suite  # noqa: E402
 from roleplay.llm.base import ChatRequest  # noqa: E402
 from roleplay.llm.openai import AsyncOpenAIChatModel  # noqa: E402
@@ -229,6 +230,32 @@ def test_a_restarted_server_resumes_the_same_interview(tmp_path: Path) -> None:
     assert final.id == saved.id and final.turns[:3] == saved.turns
 
 
+def test_a_model_failure_is_shown_and_a_reload_resumes(tmp_path: Path) -> None:
+    reply = as_chat_function(simulation_responder([load_persona(PERSONA)]))
+    calls: list[int] = []
+
+    def respond(request: ChatRequest) -> str:
+        calls.append(1)
+        if len(calls) == 2:  # the interviewer's second turn
+            raise ModelAPIError("HTTP 503 from the endpoint", status_code=503)
+        return reply(request)
+
+    app = create_app(FunctionChatModel(respond), sessions_dir=tmp_path)
+    with TestClient(app) as client:
+        sid = start(client)
+        assert follow(client, sid) == "candidate"
+        assert client.post(f"/i/{sid}/answer", json={"text": ANSWERS[0]}).status_code == 202
+        events = parse_events(client.get(f"/i/{sid}/events").text)
+        assert events[-1][1]["status"] == "error"
+        assert "503" in events[-1][1]["message"] and "Reload" in events[-1][1]["message"]
+        # The reload: the same interview, every turn kept, the interviewer asked again.
+        assert client.get(f"/i/{sid}").status_code == 200
+        assert follow(client, sid) == "candidate"
+        turns = app.state.store.get(sid).turns
+    assert [t.speaker for t in turns] == ["interviewer", "candidate", "interviewer"]
+    assert turns[1].text == ANSWERS[0]
+
+
 def test_the_key_never_reaches_the_browser(tmp_path: Path) -> None:
     key = "sk-test-web-SECRET-0123456789"
     persona = load_persona(PERSONA)
@@ -339,6 +366,7 @@ def test_run_pages_show_agreement_flips_and_case_verdicts(tmp_path: Path) -> Non
     app = create_app(None, sessions_dir=tmp_path / "s", runs_dir=tmp_path / "runs",
                      suites_dir=suites)
     with TestClient(app) as client:
+        assert 'href="/runs"' in client.get("/").text
         index = client.get("/runs").text
         run_name = result.run_dir.name
         assert run_name in index

@@ -102,11 +102,12 @@ def create_app(
         return html(views.message_page("Not found", "There is no such interview.", demo=demo),
                     404)
 
-    def session_of(request: Request) -> PracticeSession | None:
-        return store.get(str(request.path_params["sid"]))
+    def session_of(request: Request, *, retry: bool = False) -> PracticeSession | None:
+        return store.get(str(request.path_params["sid"]), retry=retry)
 
     async def home(request: Request) -> Response:  # noqa: ARG001 - Starlette's signature
-        return html(views.personas_page(personas, demo=demo, model=interviewer.model_name))
+        return html(views.personas_page(personas, demo=demo, model=interviewer.model_name,
+                                        runs=runs_dir is not None))
 
     async def start(request: Request) -> Response:
         try:
@@ -118,7 +119,7 @@ def create_app(
         return RedirectResponse(f"/i/{session.id}", status_code=303, headers=_HEADERS)
 
     async def interview(request: Request) -> Response:
-        session = session_of(request)
+        session = session_of(request, retry=True)  # a reload is how a person tries again
         if session is None:
             return not_found()
         return html(views.interview_page(session.id, session.persona, demo=demo,

@@ -168,17 +168,25 @@ class PracticeSession:
 
     async def _run(self) -> None:
         saver = asyncio.get_running_loop().create_task(self._save_loop())
+        error = None
         try:
             self.transcript = await self.interview.arun()
             self._saves.put_nowait(self.transcript.to_json())
         except RoleplayError as exc:
             log.warning("session interview failed: %s", exc)
-            self.error = f"The interviewer model failed: {exc}"
-            self.set_status("error")
-            return
+            error = f"The interviewer model failed: {exc}. Reload the page to try again."
+        except Exception:
+            # Not the person's business (and possibly holding details): logged, not shown.
+            log.exception("session interview crashed")
+            error = "Something went wrong on the server. Reload the page to try again."
         finally:
             self._saves.put_nowait(None)
             await saver
+        if error is not None:
+            # Only now: a reload resumes from the file, which holds every turn said.
+            self.error = error
+            self.set_status("error")
+            return
         await self._evaluate_only()
 
     async def _evaluate_only(self) -> None:
@@ -258,21 +266,28 @@ class SessionStore:
         session.start()
         return session
 
-    def get(self, session_id: str) -> PracticeSession | None:
-        """The session with this id, reloaded from disk after a restart; None if unknown."""
+    def get(self, session_id: str, *, retry: bool = False) -> PracticeSession | None:
+        """The session with this id, reloaded from disk after a restart; None if unknown.
+
+        With ``retry``, a session whose interviewer failed starts again from its saved turns.
+        """
         if not _ID.fullmatch(session_id):
             return None  # never let a malformed id near the filesystem
         session = self._live.get(session_id)
-        if session is not None:
+        if session is not None and not (retry and session.status == "error"):
             return session
+        # Unknown here (a restart), or failed: start again from the last saved turn.
+        persona = session.persona if session is not None else None
+        transcript = None
         path = self.transcript_path(session_id)
-        if not path.is_file():
-            return None
-        try:
-            transcript = Transcript.from_json(path.read_bytes(), path=str(path))
-            persona = load_persona(transcript.persona_id or "", folder=self.personas_dir)
-        except (OSError, ConfigError) as exc:
-            log.warning("cannot resume session from %s: %s", path, exc)
+        if path.is_file():
+            try:
+                transcript = Transcript.from_json(path.read_bytes(), path=str(path))
+                persona = load_persona(transcript.persona_id or "", folder=self.personas_dir)
+            except (OSError, ConfigError) as exc:
+                log.warning("cannot resume session from %s: %s", path, exc)
+                return None
+        if persona is None:
             return None
         session = PracticeSession(self, session_id, persona, resume=transcript)
         self._live[session_id] = session

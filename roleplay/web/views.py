@@ -54,7 +54,8 @@ def _style(p: Persona) -> str:
     return text if p.behaviour.invites_questions else text + ", never invites questions"
 
 
-def personas_page(personas: Sequence[Persona], *, demo: bool, model: str) -> str:
+def personas_page(personas: Sequence[Persona], *, demo: bool, model: str,
+                  runs: bool = False) -> str:
     """Pick an interviewer: one row (interviewer, role, stage, style) and a start button each."""
     rows = "".join(
         f"<tr><td><strong>{esc(p.interviewer.name)}</strong><br>{esc(p.interviewer.title)}, "
@@ -68,7 +69,9 @@ def personas_page(personas: Sequence[Persona], *, demo: bool, model: str) -> str
     body = ("<h1>Practise an interview</h1>"
             f"<p>Choose an interviewer. Interviewer model: <code>{esc(model)}</code>.</p>"
             "<table><thead><tr><th>Interviewer</th><th>Role</th><th>Stage</th><th>Style</th>"
-            f"<th></th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th></th></tr></thead><tbody>{rows}</tbody></table>"
+            + ('<p><a href="/runs">Eval runs</a>: agreement, flips and verdicts per case.</p>'
+               if runs else ""))
     return page("Practise an interview", body, demo=demo)
 
 
