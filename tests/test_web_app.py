@@ -33,6 +33,7 @@ from roleplay.testing import (  # noqa: E402
 )
 from roleplay.transcript import Transcript  # noqa: E402
 from roleplay.web import Limits, create_app  # noqa: E402
+from roleplay.web.runs import find_runs, load_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONA = "warm-hr-screener"
@@ -352,6 +353,11 @@ def test_run_pages_show_agreement_flips_and_case_verdicts(tmp_path: Path) -> Non
         "signals_only: {thresholds: {}, tolerance: {default: 0.0}}\n")
     suite = load_suite(suites / "mini")
     result = run_suite(suite, signals_only=True, runs_dir=tmp_path / "runs")
+    # The page's numbers are the runner's own, recomputed from the saved records.
+    (run,) = find_runs(tmp_path / "runs")
+    loaded = load_run(run, suite).result
+    assert (loaded.stats, loaded.overall, loaded.case_agreement, loaded.labels) == (
+        result.stats, result.overall, result.case_agreement, result.labels)
     # A baseline with one verdict flipped, so the flip report has a row.
     from roleplay.evals import make_baseline, save_baseline
 
