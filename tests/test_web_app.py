@@ -238,7 +238,7 @@ def test_a_model_failure_is_shown_and_a_reload_resumes(tmp_path: Path) -> None:
     def respond(request: ChatRequest) -> str:
         calls.append(1)
         if len(calls) == 2:  # the interviewer's second turn
-            raise ModelAPIError("HTTP 503 from the endpoint", status_code=503)
+            raise ModelAPIError("http://internal:9/v1 said: key sk-...abcd is bad", status_code=503)
         return reply(request)
 
     app = create_app(FunctionChatModel(respond), sessions_dir=tmp_path)
@@ -248,7 +248,9 @@ def test_a_model_failure_is_shown_and_a_reload_resumes(tmp_path: Path) -> None:
         assert client.post(f"/i/{sid}/answer", json={"text": ANSWERS[0]}).status_code == 202
         events = parse_events(client.get(f"/i/{sid}/events").text)
         assert events[-1][1]["status"] == "error"
-        assert "503" in events[-1][1]["message"] and "Reload" in events[-1][1]["message"]
+        message = events[-1][1]["message"]
+        assert "HTTP 503" in message and "Reload" in message
+        assert "internal" not in message and "sk-" not in message  # details stay in the log
         # The reload: the same interview, every turn kept, the interviewer asked again.
         assert client.get(f"/i/{sid}").status_code == 200
         assert follow(client, sid) == "candidate"

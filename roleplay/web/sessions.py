@@ -174,7 +174,7 @@ class PracticeSession:
             self._saves.put_nowait(self.transcript.to_json())
         except RoleplayError as exc:
             log.warning("session interview failed: %s", exc)
-            error = f"The interviewer model failed: {exc}. Reload the page to try again."
+            error = _failure("The interviewer model failed", exc) + " Reload the page to try again."
         except Exception:
             # Not the person's business (and possibly holding details): logged, not shown.
             log.exception("session interview crashed")
@@ -203,7 +203,7 @@ class PracticeSession:
             self.error = "Nothing to evaluate: no answer was given."
         except RoleplayError as exc:
             log.warning("session evaluation failed: %s", exc)
-            self.error = f"The evaluation failed: {exc}"
+            self.error = _failure("The evaluation failed", exc)
         else:
             await asyncio.to_thread(atomic_write, path, self.evaluation.model_dump_json(indent=2))
         self.set_status("finished")
@@ -219,6 +219,13 @@ class PracticeSession:
         if self.status == "candidate":
             self.set_status("interviewer")
         await self.candidate.answers.put(None)
+
+
+def _failure(what: str, exc: RoleplayError) -> str:
+    # The full message goes to the server's log only: an endpoint's error text can quote part
+    # of the key ("Incorrect API key provided: sk-...abcd") or name internal hosts.
+    status = getattr(exc, "status_code", None)
+    return f"{what}{f' (HTTP {status})' if status else ''}; the server's log says why."
 
 
 def turn_data(turn: Turn) -> dict[str, Any]:
