@@ -198,6 +198,7 @@ def test_input_limits(tmp_path: Path) -> None:
     with TestClient(app) as client:
         sid = start(client)
         assert follow(client, sid) == "candidate"
+        assert client.get(f"/i/{sid}/report").status_code == 409  # still going
         too_long = client.post(f"/i/{sid}/answer", json={"text": "a" * 101})
         assert too_long.status_code == 413 and "100 characters" in too_long.json()["error"]
         huge = client.post(f"/i/{sid}/answer", content=b'{"text": "' + b"a" * 10_000 + b'"}')
@@ -229,6 +230,11 @@ def test_a_restarted_server_resumes_the_same_interview(tmp_path: Path) -> None:
         assert client.get(f"/i/{sid}/report").status_code == 200
     final = Transcript.from_json((tmp_path / f"{sid}.json").read_bytes())
     assert final.id == saved.id and final.turns[:3] == saved.turns
+    with TestClient(create_app(None, sessions_dir=tmp_path, demo_pace=0)) as client:
+        # After another restart the report comes straight from the saved evaluation.
+        report = client.get(f"/i/{sid}/report")
+        assert report.status_code == 200 and final.turns[-1].text[:30] in html.unescape(
+            report.text)
 
 
 def test_a_model_failure_is_shown_and_a_reload_resumes(tmp_path: Path) -> None:

@@ -175,6 +175,7 @@ def create_app(
         session = session_of(request)
         if session is None:
             return not_found()
+        await session.settled()
         if session.status != "finished":
             return html(views.message_page("Not finished", "The interview is still going; "
                                            "its report comes when it ends.", demo=demo), 409)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from roleplay.candidates import CandidateInfo, CandidateReply, CandidateView
 from roleplay.errors import ConfigError, RoleplayError, TranscriptError
 from roleplay.evaluate import Evaluation, Evaluator
@@ -153,9 +155,20 @@ class PracticeSession:
 
     # -- running -------------------------------------------------------------------------------
 
+    @property
+    def over(self) -> bool:
+        """The interview has ended (its evaluation may still be under way)."""
+        return self.transcript is not None and self.transcript.end_reason not in (
+            _UNDER_WAY, "error")
+
+    async def settled(self) -> None:
+        """Wait for the evaluation of an interview that is over (at once otherwise)."""
+        if self.over and self.task is not None:
+            await asyncio.shield(self.task)
+
     def start(self) -> None:
         """Run (or resume) the interview, then evaluate it, in a background task."""
-        if self.transcript is not None and self.transcript.end_reason not in (_UNDER_WAY, "error"):
+        if self.over:
             self.task = asyncio.get_running_loop().create_task(self._evaluate_only())
         else:
             self.task = asyncio.get_running_loop().create_task(self._run())
@@ -193,9 +206,14 @@ class PracticeSession:
         assert self.transcript is not None
         path = self.store.evaluation_path(self.id)
         if path.is_file():
-            self.evaluation = Evaluation.model_validate_json(path.read_text(encoding="utf-8"))
-            self.set_status("finished")
-            return
+            try:
+                saved = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                self.evaluation = Evaluation.model_validate_json(saved)
+            except (OSError, ValidationError) as exc:
+                log.warning("evaluating again: cannot read %s: %s", path, exc)
+            else:
+                self.set_status("finished")
+                return
         self.set_status("evaluating")
         try:
             self.evaluation = await self.store.evaluator.aevaluate(self.transcript)
