@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
                       max_turns=args.max_turns),
         personas_dir=args.personas, runs_dir=args.runs, suites_dir=args.suites,
     )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"roleplay: warning: serving on {args.host}: the app has no login, so anyone who "
+              "can reach this address can start interviews on your model", file=sys.stderr)
     where = f"http://{args.host}:{args.port}/"
     print(f"roleplay: serving {'the demo' if model is None else model.model_name} at {where} "
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",

@@ -82,6 +82,7 @@ def interview_page(session_id: str, persona: Persona, *, demo: bool, answer_char
             f'data-interviewer="{esc(who.name)}">'
             f"<h1>{esc(who.name)} <small>{esc(who.title)}, {esc(persona.company.name)}</small>"
             f"</h1><p>{esc(persona.role.title)} · {esc(persona.stage.replace('_', ' '))}</p>"
+            "<noscript><p>This page needs JavaScript to follow the interview.</p></noscript>"
             '<ol id="turns" class="transcript" aria-live="polite"></ol>'
             '<p id="status" class="muted">Connecting…</p>'
             '<form id="answer-form"><label for="answer">Your answer</label>'
