@@ -190,6 +190,21 @@ def test_unknown_and_malformed_ids_are_404(demo_app: Any) -> None:
             assert client.post(f"/i/{sid}/end").status_code == 404
         sid = start(client)
         assert sid not in client.get("/").text
+        evil = {"Origin": "http://evil.example"}
+        assert client.post("/interviews", data={"persona": PERSONA}, headers=evil,
+                           follow_redirects=False).status_code == 403
+        assert client.post(f"/i/{sid}/end", headers=evil).status_code == 403
+        hidden = {"Origin": "null"}
+        assert client.post(f"/i/{sid}/answer", json={"text": "hi"}, headers=hidden
+                           ).status_code == 403
+
+
+def test_only_the_served_host_names_are_answered(tmp_path: Path) -> None:
+    app = create_app(None, sessions_dir=tmp_path, allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/").status_code == 200
+        # A DNS-rebinding page arrives with its own name in Host.
+        assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_input_limits(tmp_path: Path) -> None:

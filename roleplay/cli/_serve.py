@@ -18,6 +18,7 @@ from roleplay.errors import MissingAPIKeyError
 __all__ = ["register"]
 
 DEFAULT_SESSIONS = Path(".roleplay-sessions")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
         limits=Limits(answer_chars=args.answer_chars, interview_chars=args.interview_chars,
                       max_turns=args.max_turns),
         personas_dir=args.personas, runs_dir=args.runs, suites_dir=args.suites,
+        allowed_hosts=_LOOPBACK if args.host in _LOOPBACK else None,
     )
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in _LOOPBACK:
         print(f"roleplay: warning: serving on {args.host}: the app has no login, so anyone who "
               "can reach this address can start interviews on your model", file=sys.stderr)
     where = f"http://{args.host}:{args.port}/"

@@ -19,13 +19,15 @@ Unknown or malformed session ids are a plain 404; ids appear in no listing.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -52,7 +54,9 @@ _HEADERS = {
     # Nothing from elsewhere, no inline script, no framing: escaped text stays text.
     "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # session ids are in URLs; never hand them to other sites
+    # Session ids are in URLs: never hand them to other sites (same-origin, not no-referrer,
+    # so that our own form posts still carry an Origin to check).
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -72,6 +76,7 @@ def create_app(
     runs_dir: Path | None = None,
     suites_dir: Path | None = None,
     demo_pace: float = 0.02,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> Starlette:
     """The practice web app.
 
@@ -86,6 +91,8 @@ def create_app(
         runs_dir: A folder of eval run folders (or one run folder) to browse under ``/runs``.
         suites_dir: Where the runs' suites are found (default ``./evals``).
         demo_pace: Seconds between the demo interviewer's streamed words.
+        allowed_hosts: Answer only requests for these host names (the ``Host`` header), which
+            stops a DNS-rebinding page from reading a local server; ``None`` allows any.
     """
     personas = list_personas(personas_dir)
     demo = model is None
@@ -110,6 +117,8 @@ def create_app(
                                         runs=runs_dir is not None))
 
     async def start(request: Request) -> Response:
+        if not _same_origin(request):
+            return _error(403, "Cross-site request refused.")
         try:
             form = parse_qs((await _body(request, 2000)).decode("utf-8", "replace"))
             session = store.create(form.get("persona", [""])[0])
@@ -141,6 +150,8 @@ def create_app(
         session = session_of(request)
         if session is None:
             return _error(404, "There is no such interview.")
+        if not _same_origin(request):
+            return _error(403, "Cross-site request refused.")
         try:
             data: Any = json.loads(await _body(request, limit.answer_chars * 4 + 200))
         except _TooLarge:
@@ -167,6 +178,8 @@ def create_app(
         session = session_of(request)
         if session is None:
             return _error(404, "There is no such interview.")
+        if not _same_origin(request):
+            return _error(403, "Cross-site request refused.")
         if session.status in ("interviewer", "candidate"):
             await session.end()
         return JSONResponse({"ok": True}, status_code=202, headers=_HEADERS)
@@ -207,9 +220,18 @@ def create_app(
     ]
     if runs_dir is not None:
         routes += runs.routes(runs_dir, suites_dir or Path("evals"), demo=demo, headers=_HEADERS)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+                  ] if allowed_hosts is not None else []
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.store = store
     return app
+
+
+def _same_origin(request: Request) -> bool:
+    # Browsers send Origin on cross-site POSTs ("null" from a page hiding its origin): another
+    # site may not start interviews on your model from your browser.
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
 def _error(status: int, message: str) -> JSONResponse:
