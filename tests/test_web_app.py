@@ -224,8 +224,8 @@ def test_input_limits(tmp_path: Path) -> None:
         assert follow(client, sid) == "candidate"
         over = client.post(f"/i/{sid}/answer", json={"text": "c" * 90})
         assert over.status_code == 413 and "limit of 150" in over.json()["error"]
-        bad = client.post("/interviews", data={"persona": "../../etc/passwd"})
-        assert bad.status_code == 422
+        for name in ("../../etc/passwd", str(ROOT / "personas" / f"{PERSONA}.yaml"), ""):
+            assert client.post("/interviews", data={"persona": name}).status_code == 422
 
 
 def test_a_restarted_server_resumes_the_same_interview(tmp_path: Path) -> None:
@@ -378,6 +378,7 @@ def test_run_pages_show_agreement_flips_and_case_verdicts(tmp_path: Path) -> Non
     result = run_suite(suite, signals_only=True, runs_dir=tmp_path / "runs")
     # The page's numbers are the runner's own, recomputed from the saved records.
     (run,) = find_runs(tmp_path / "runs")
+    assert find_runs(result.run_dir) == [run]  # --runs may name one run folder too
     loaded = load_run(run, suite).result
     assert (loaded.stats, loaded.overall, loaded.case_agreement, loaded.labels) == (
         result.stats, result.overall, result.case_agreement, result.labels)

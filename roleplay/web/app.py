@@ -39,7 +39,6 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import AsyncChatModel
 from roleplay.persona import list_personas
@@ -95,6 +94,7 @@ def create_app(
             stops a DNS-rebinding page from reading a local server; ``None`` allows any.
     """
     personas = list_personas(personas_dir)
+    by_id = {p.id: p for p in personas}
     demo = model is None
     interviewer: AsyncChatModel = model or DemoChatModel(personas, pace=demo_pace)
     evaluator = Evaluator(judge_model=judge or interviewer, signals_only=signals_only)
@@ -121,10 +121,14 @@ def create_app(
             return _error(403, "Cross-site request refused.")
         try:
             form = parse_qs((await _body(request, 2000)).decode("utf-8", "replace"))
-            session = store.create(form.get("persona", [""])[0])
-        except (ConfigError, _TooLarge):
+        except _TooLarge:
+            form = {}
+        # Only a listed id: a posted name is never read as a path.
+        persona = by_id.get(form.get("persona", [""])[0])
+        if persona is None:
             return html(views.message_page("Unknown interviewer", "Choose one from the list.",
                                            demo=demo), 422)
+        session = store.create(persona)
         return RedirectResponse(f"/i/{session.id}", status_code=303, headers=_HEADERS)
 
     async def interview(request: Request) -> Response:

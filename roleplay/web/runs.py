@@ -61,8 +61,12 @@ class Run:
 
 def find_runs(runs_dir: Path) -> list[Run]:
     """Every run folder in ``runs_dir`` (or ``runs_dir`` itself when it is one)."""
-    folders = [runs_dir] if (runs_dir / "cases").is_dir() else sorted(
-        p for p in runs_dir.iterdir() if (p / "cases").is_dir()) if runs_dir.is_dir() else []
+    if (runs_dir / "cases").is_dir():
+        folders = [runs_dir]
+    elif runs_dir.is_dir():
+        folders = sorted(p for p in runs_dir.iterdir() if (p / "cases").is_dir())
+    else:
+        folders = []
     out = []
     for folder in folders:
         if found := _NAME.match(folder.name):

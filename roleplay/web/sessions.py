@@ -24,7 +24,7 @@ from roleplay.candidates import CandidateInfo, CandidateReply, CandidateView
 from roleplay.errors import ConfigError, RoleplayError, TranscriptError
 from roleplay.evaluate import Evaluation, Evaluator
 from roleplay.llm.base import AsyncChatModel
-from roleplay.persona import Persona, Scenario, load_persona
+from roleplay.persona import ID_PATTERN, Persona, Scenario, load_persona
 from roleplay.session import Interview
 from roleplay.transcript import EndReason, Transcript, Turn, atomic_write
 
@@ -279,13 +279,8 @@ class SessionStore:
         """The saved evaluation of a session."""
         return self.directory / f"{session_id}.evaluation.json"
 
-    def create(self, persona_id: str) -> PracticeSession:
-        """Start a new interview with ``persona_id`` (must run inside the event loop).
-
-        Raises:
-            ConfigError: no such persona.
-        """
-        persona = load_persona(persona_id, folder=self.personas_dir)
+    def create(self, persona: Persona) -> PracticeSession:
+        """Start a new interview with ``persona`` (call it inside the event loop)."""
         session = PracticeSession(self, secrets.token_urlsafe(32), persona)
         self._live[session.id] = session
         session.start()
@@ -308,7 +303,10 @@ class SessionStore:
         if path.is_file():
             try:
                 transcript = Transcript.from_json(path.read_bytes(), path=str(path))
-                persona = load_persona(transcript.persona_id or "", folder=self.personas_dir)
+                pid = transcript.persona_id or ""
+                if not ID_PATTERN.fullmatch(pid):  # an id, never a path
+                    raise ConfigError(f"not a persona id: {pid!r}")
+                persona = load_persona(pid, folder=self.personas_dir)
             except (OSError, ConfigError) as exc:
                 log.warning("cannot resume session from %s: %s", path, exc)
                 return None
