@@ -355,6 +355,29 @@ def test_serve_without_the_extra_says_how_to_install(
     assert 'pip install "roleplay[web]"' in capsys.readouterr().err
 
 
+def test_serve_builds_the_app_from_the_usual_model_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from roleplay.cli import main
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["serve", "--sessions", str(tmp_path)]) == 0
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8000)
+    assert "scripted demo" in capsys.readouterr().err
+    with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
+        assert "Demo mode" in client.get("/").text
+        assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-serve-SECRET")
+    assert main(["serve", "--sessions", str(tmp_path), "--model", "my-model"]) == 0
+    with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
+        home = client.get("/").text
+    assert "Demo mode" not in home and "my-model" in home and "SECRET" not in home
+
+
 def test_serve_help_states_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     from roleplay.cli import main
 
