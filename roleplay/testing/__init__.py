@@ -31,6 +31,7 @@ from roleplay.testing._responders import (
 from roleplay.testing._simulate import asimulate, simulate
 from roleplay.testing._verdicts import VerdictAssertionError, VerdictMismatch, assert_verdicts
 from roleplay.testing.server import (
+    BatchScript,
     Fault,
     OpenAICompatServer,
     RecordedRequest,
@@ -39,6 +40,7 @@ from roleplay.testing.server import (
 )
 
 __all__ = [
+    "BatchScript",
     "CharacterBreak",
     "Fault",
     "FunctionChatModel",

@@ -1,11 +1,12 @@
-"""A local OpenAI-compatible chat-completions server: real HTTP on 127.0.0.1, scripted replies.
+"""A local OpenAI-compatible server: real HTTP on 127.0.0.1, scripted replies.
 
 `OpenAICompatServer` speaks the chat-completions wire format closely enough for the official
 SDK (plain JSON, SSE streaming with ``stream_options.include_usage``, ``response_format``,
-``GET /v1/models``), so the real adapter, the retry layer and cassette recording can be tested
-without a key or the internet. Replies come from a queue and/or a responder function; faults
-(HTTP errors with OpenAI error bodies and retry hints, resets, hangs, dropped streams, malformed
-bodies, truncation, refusals, content filtering) are queued per request.
+``GET /v1/models``), and the Files and Batch endpoints (`roleplay.testing._batches`), so the
+real adapter, the retry layer, batch mode and cassette recording can be tested without a key or
+the internet. Replies come from a queue and/or a responder function; faults (HTTP errors with
+OpenAI error bodies and retry hints, resets, hangs, dropped streams, malformed bodies,
+truncation, refusals, content filtering) are queued per request (`roleplay.testing._faults`).
 
 Example:
     >>> with OpenAICompatServer(["Tell me about yourself."]) as server:
@@ -18,23 +19,29 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 import socket
-import string
-import struct
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
-from typing import Any, Literal, Union
+from collections.abc import Callable, Iterable
+from typing import Any, Union
 
-from roleplay.tokens import count_messages, count_text
+from roleplay.testing._batches import BatchScript, BatchStore
+from roleplay.testing._faults import Fault
+from roleplay.testing._wire import (
+    Completion,
+    Handler,
+    HTTPServer,
+    RecordedRequest,
+    hang_up,
+    reset,
+    route,
+    safe_headers,
+)
+from roleplay.tokens import count_text
 
-__all__ = ["Fault", "OpenAICompatServer", "RecordedRequest", "Responder", "ServerReply"]
+__all__ = ["BatchScript", "Fault", "OpenAICompatServer", "RecordedRequest", "Responder",
+           "ServerReply"]
 
 log = logging.getLogger(__name__)
 
@@ -42,244 +49,6 @@ ServerReply = Union[str, dict[str, Any], list[Any]]
 """A scripted reply: text, or a JSON value that is sent as the message content (JSON-encoded)."""
 Responder = Callable[[dict[str, Any]], ServerReply]
 """Computes a reply from the parsed request body."""
-
-FaultKind = Literal["http_error", "reset", "hang", "drop_stream", "malformed", "finish", "refusal"]
-
-# Headers never kept in recorded requests: they carry credentials.
-_SECRET_HEADERS = frozenset({"authorization", "api-key", "cookie", "proxy-authorization"})
-_CHUNK = re.compile(r"\S+\s*|\s+")
-_ALNUM = string.ascii_letters + string.digits
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One injected failure, consumed by the next chat-completions request.
-
-    Build faults with the class methods (`http_error`, `rate_limit`, `reset`, ...), then queue
-    them with `OpenAICompatServer.add_faults`.
-    """
-
-    kind: FaultKind
-    """What goes wrong."""
-    status_code: int = 500
-    """HTTP status (``http_error`` only)."""
-    body: Mapping[str, Any] | None = None
-    """The OpenAI error object sent under ``"error"`` (``http_error`` only)."""
-    headers: tuple[tuple[str, str], ...] = ()
-    """Extra response headers, e.g. ``retry-after``."""
-    seconds: float = 0.0
-    """How long a ``hang`` lasts before the connection is closed without a response."""
-    after_chunks: int = 2
-    """Content chunks sent before a ``drop_stream`` closes the connection."""
-    finish_reason: str = "stop"
-    """The finish reason of a ``finish`` fault (``length`` or ``content_filter``)."""
-    refusal: str = ""
-    """The refusal text of a ``refusal`` fault."""
-
-    @classmethod
-    def http_error(
-        cls,
-        status_code: int,
-        *,
-        message: str | None = None,
-        type: str | None = None,  # the OpenAI field name
-        code: str | None = None,
-        param: str | None = None,
-        retry_after: float | None = None,
-        retry_after_ms: float | None = None,
-        should_retry: bool | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Fault:
-        """An HTTP error with an OpenAI error body and optional retry headers."""
-        default_type, default_message = _ERROR_DEFAULTS.get(
-            status_code, ("server_error" if status_code >= 500 else "invalid_request_error",
-                          f"HTTP {status_code}")
-        )
-        extra = dict(headers or {})
-        if retry_after is not None:
-            extra["retry-after"] = _number(retry_after)
-        if retry_after_ms is not None:
-            extra["retry-after-ms"] = _number(retry_after_ms)
-        if should_retry is not None:
-            extra["x-should-retry"] = "true" if should_retry else "false"
-        body = {
-            "message": message or default_message,
-            "type": type or default_type,
-            "param": param,
-            "code": code,
-        }
-        return cls("http_error", status_code=status_code, body=body, headers=tuple(extra.items()))
-
-    @classmethod
-    def rate_limit(cls, *, retry_after: float | None = None,
-                   retry_after_ms: float | None = None) -> Fault:
-        """A 429 ``rate_limit_exceeded``, optionally with ``retry-after`` / ``retry-after-ms``."""
-        return cls.http_error(
-            429,
-            message="Rate limit reached for requests. Please try again later.",
-            type="requests",
-            code="rate_limit_exceeded",
-            retry_after=retry_after,
-            retry_after_ms=retry_after_ms,
-        )
-
-    @classmethod
-    def insufficient_quota(cls) -> Fault:
-        """A 429 ``insufficient_quota``: the account is out of credit."""
-        return cls.http_error(
-            429,
-            message="You exceeded your current quota, please check your plan and billing details.",
-            type="insufficient_quota",
-            code="insufficient_quota",
-        )
-
-    @classmethod
-    def server_error(cls, status_code: int = 500) -> Fault:
-        """A 5xx server error."""
-        return cls.http_error(status_code)
-
-    @classmethod
-    def hang(cls, seconds: float) -> Fault:
-        """Wait ``seconds`` (longer than the client timeout), then close without answering."""
-        return cls("hang", seconds=seconds)
-
-    @classmethod
-    def reset(cls) -> Fault:
-        """Close the connection with a TCP reset instead of answering."""
-        return cls("reset")
-
-    @classmethod
-    def drop_stream(cls, after_chunks: int = 2) -> Fault:
-        """Send the first ``after_chunks`` content chunks of the next reply, then hang up.
-
-        The reply is not consumed, so a retry receives it whole.
-        """
-        return cls("drop_stream", after_chunks=after_chunks)
-
-    @classmethod
-    def malformed_json(cls) -> Fault:
-        """Answer 200 with a body that is not valid JSON."""
-        return cls("malformed")
-
-    @classmethod
-    def length(cls) -> Fault:
-        """Answer with the next reply as partial content and ``finish_reason: "length"``."""
-        return cls("finish", finish_reason="length")
-
-    @classmethod
-    def content_filter(cls) -> Fault:
-        """Answer with the next reply as partial content and ``finish_reason: "content_filter"``."""
-        return cls("finish", finish_reason="content_filter")
-
-    @classmethod
-    def refuse(cls, text: str = "I'm sorry, but I can't help with that.") -> Fault:
-        """Answer with a refusal: ``message.refusal`` set, ``content`` null."""
-        return cls("refusal", refusal=text)
-
-
-_ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
-    400: ("invalid_request_error", "Invalid request."),
-    401: ("invalid_request_error", "Incorrect API key provided."),
-    403: ("permission_denied", "You are not allowed to use this model."),
-    404: ("invalid_request_error", "The model does not exist or you do not have access to it."),
-    408: ("server_error", "Request timed out."),
-    409: ("server_error", "Conflict; please retry."),
-    422: ("invalid_request_error", "Unprocessable request."),
-    429: ("requests", "Rate limit reached for requests."),
-    500: ("server_error",
-          "The server had an error while processing your request. Sorry about that!"),
-    502: ("server_error", "Bad gateway."),
-    503: ("server_error", "The engine is currently overloaded, please try again later."),
-}
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the server received."""
-
-    method: str
-    """HTTP method."""
-    path: str
-    """Request path, e.g. ``/v1/chat/completions``."""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    """Lower-cased request headers, minus ``authorization``, ``api-key`` and ``cookie``."""
-    body: Any = None
-    """The parsed JSON body, or ``None``."""
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: OpenAICompatServer
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host name (getfqdn), which can stall on machines
-        # with slow DNS; the name is never needed here.
-        TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.server_address[1]
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.owner._track(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        self.owner._untrack(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
-        # Clients that time out or drop connections are expected in fault tests; keep stderr clean.
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-    server_version = "roleplay-openai-compat/1"
-    sys_version = ""  # keep the Python version out of recorded cassettes
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; with Nagle plus the client's delayed ACK
-        # every response would stall ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        owner = self.server.owner
-        owner._record(RecordedRequest("GET", self.path, _safe_headers(self.headers.items())))
-        if _route(self.path) == "/v1/models":
-            owner._send_json(self, 200, owner._models_body())
-        else:
-            owner._send_error(self, 404, "invalid_request_error", f"Unknown path {self.path}")
-
-    def do_POST(self) -> None:
-        self.server.owner._handle_post(self)
-
-
-def _route(path: str) -> str:
-    """The path without query (Azure-style gateways add ``?api-version=...``) or final slash."""
-    return path.split("?", 1)[0].rstrip("/")
-
-
-def _safe_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return {k.lower(): v for k, v in items if k.lower() not in _SECRET_HEADERS}
-
-
-def _message_text(content: Any) -> str:
-    """The text of a message ``content`` (a string or a list of content parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        )
-    return ""
 
 
 class OpenAICompatServer:
@@ -293,6 +62,9 @@ class OpenAICompatServer:
     `Fault.drop_stream` only peeks at it, so the retry receives it whole; the others consume
     none. Requests are served on concurrent threads: a ``responder`` used by concurrent
     clients must be thread-safe.
+
+    The Files and Batch endpoints answer each batch line from the same queue and responder (no
+    faults, no latency); `batch_script` says how batches progress, expire and fail lines.
 
     Args:
         replies: Replies to queue; a ``str`` is the message text, a ``dict``/``list`` is sent
@@ -308,6 +80,10 @@ class OpenAICompatServer:
         openai_headers: Send the account and cookie headers api.openai.com sends
             (``openai-organization``, ``openai-project``, ``set-cookie``, ``cf-ray``), so that
             recordings against this server exercise the cassette filters.
+        concurrency_limit: Answer 429 ``rate_limit_exceeded`` (with ``retry-after-ms``) to a
+            chat request that arrives while this many others are being answered, as a
+            provider's concurrency cap does; ``None`` for no cap.
+        limit_retry_after_ms: The ``retry-after-ms`` hint of those 429s.
     """
 
     def __init__(
@@ -321,6 +97,8 @@ class OpenAICompatServer:
         latency: float = 0.0,
         chunk_delay: float = 0.0,
         openai_headers: bool = True,
+        concurrency_limit: int | None = None,
+        limit_retry_after_ms: float = 20.0,
     ) -> None:
         self.responder = responder
         self.api_key = api_key
@@ -335,8 +113,14 @@ class OpenAICompatServer:
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._stop = threading.Event()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.concurrency_limit = concurrency_limit
+        self.limit_retry_after_ms = limit_retry_after_ms
+        self._in_flight = 0
+        self.rate_limited = 0
+        """Chat requests answered 429 by the concurrency cap."""
+        self._batches = BatchStore(self._answer_line)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -348,7 +132,7 @@ class OpenAICompatServer:
         # Build the default encoding now: its first use takes ~0.5 s, which would otherwise land
         # on the first request and trip clients with short timeouts.
         count_text("", "gpt-4o")
-        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        httpd = HTTPServer(("127.0.0.1", 0), Handler)
         httpd.owner = self
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -439,10 +223,20 @@ class OpenAICompatServer:
             return list(self._requests)
 
     @property
+    def batch_script(self) -> BatchScript:
+        """How the next batches behave (polls, expiry, failing lines); edit its fields."""
+        return self._batches.script
+
+    @property
+    def batch_lines_run(self) -> int:
+        """Batch lines that ran (answered, or failed by the script), over every batch."""
+        return self._batches.lines_run
+
+    @property
     def chat_requests(self) -> list[RecordedRequest]:
         """The ``POST /v1/chat/completions`` requests received, in order (attempts included)."""
         return [r for r in self.requests
-                if r.method == "POST" and _route(r.path) == "/v1/chat/completions"]
+                if r.method == "POST" and route(r.path) == "/v1/chat/completions"]
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -475,22 +269,23 @@ class OpenAICompatServer:
             ]
         return headers
 
-    def _send_json(self, handler: _Handler, status: int, body: Any,
+    def _send_json(self, handler: Handler, status: int, body: Any,
                    extra: Iterable[tuple[str, str]] = ()) -> None:
         data = json.dumps(body).encode()
         self._send_raw(handler, status, data, extra)
 
-    def _send_raw(self, handler: _Handler, status: int, data: bytes,
-                  extra: Iterable[tuple[str, str]] = ()) -> None:
+    def _send_raw(self, handler: Handler, status: int, data: bytes,
+                  extra: Iterable[tuple[str, str]] = (), *,
+                  content_type: str = "application/json") -> None:
         handler.send_response(status)
-        handler.send_header("content-type", "application/json")
+        handler.send_header("content-type", content_type)
         handler.send_header("content-length", str(len(data)))
         for name, value in [*self._common_headers(), *extra]:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _send_error(self, handler: _Handler, status: int, type_: str, message: str,
+    def _send_error(self, handler: Handler, status: int, type_: str, message: str,
                     code: str | None = None, param: str | None = None,
                     extra: Iterable[tuple[str, str]] = ()) -> None:
         body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
@@ -503,38 +298,130 @@ class OpenAICompatServer:
                       "owned_by": "roleplay-testing"}],
         }
 
-    def _handle_post(self, handler: _Handler) -> None:
+    def _authorised(self, handler: Handler) -> bool:
+        if self.api_key is None or handler.headers.get("authorization", "") == \
+                f"Bearer {self.api_key}":
+            return True
+        self._send_error(handler, 401, "invalid_request_error", "Incorrect API key provided.",
+                         code="invalid_api_key")
+        return False
+
+    def _handle_get(self, handler: Handler) -> None:
+        self._record(RecordedRequest("GET", handler.path, safe_headers(handler.headers.items())))
+        parts = route(handler.path).split("/")[1:]
+        if parts == ["v1", "models"]:
+            self._send_json(handler, 200, self._models_body())
+            return
+        if not self._authorised(handler):
+            return
+        if len(parts) == 4 and parts[:3] == ["v1", "files", parts[2]] and parts[3] == "content":
+            data = self._batches.content(parts[2])
+            if data is None:
+                self._send_error(handler, 404, "invalid_request_error",
+                                 f"No such File object: {parts[2]}", param="id")
+            else:
+                self._send_raw(handler, 200, data, content_type="application/octet-stream")
+            return
+        if len(parts) == 3 and parts[1] == "files":
+            self._send_json(handler, *self._batches.file(parts[2]))
+        elif len(parts) == 3 and parts[1] == "batches":
+            self._send_json(handler, *self._batches.retrieve(parts[2]))
+        else:
+            self._send_error(handler, 404, "invalid_request_error", f"Unknown path {handler.path}")
+
+    def _handle_post(self, handler: Handler) -> None:
         length = int(handler.headers.get("content-length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        headers = _safe_headers(handler.headers.items())
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        headers = safe_headers(handler.headers.items())
+        path = route(handler.path)
+        content_type = handler.headers.get("content-type", "")
+        body: Any = None
+        if path == "/v1/files":
+            body = {"multipart_bytes": len(raw)}  # the upload itself is kept by the store
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
         number = self._record(RecordedRequest("POST", handler.path, headers, body))
-        if _route(handler.path) != "/v1/chat/completions":
+        parts = path.split("/")[1:]
+        if path in ("/v1/files", "/v1/batches") or (
+                len(parts) == 4 and parts[1] == "batches" and parts[3] == "cancel"):
+            if not self._authorised(handler):
+                return
+            if path == "/v1/files":
+                self._send_json(handler, *self._batches.upload(content_type, raw))
+            elif path == "/v1/batches":
+                self._send_json(handler, *self._batches.create(body))
+            else:
+                self._send_json(handler, *self._batches.cancel(parts[2]))
+            return
+        if path != "/v1/chat/completions":
             self._send_error(handler, 404, "invalid_request_error", f"Unknown path {handler.path}")
             return
         if not isinstance(body, dict):
             self._send_error(handler, 400, "invalid_request_error",
                              "We could not parse the JSON body of your request.")
             return
-        if self.api_key is not None:
-            auth = handler.headers.get("authorization", "")
-            if auth != f"Bearer {self.api_key}":
-                self._send_error(handler, 401, "invalid_request_error",
-                                 "Incorrect API key provided.", code="invalid_api_key")
-                return
-        self._wait(self.latency)
+        if not self._authorised(handler):
+            return
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+            capped = (self.concurrency_limit is not None
+                      and self._in_flight >= self.concurrency_limit)
+            if capped:
+                self.rate_limited += 1
+            else:
+                self._in_flight += 1
+        if capped:
+            limited = Fault.rate_limit(retry_after_ms=self.limit_retry_after_ms)
+            self._send_json(handler, 429, {"error": dict(limited.body or {})}, limited.headers)
+            return
         try:
-            self._answer(handler, body, fault, number)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (timeout test) before the answer was written.
-            handler.close_connection = True
+            self._wait(self.latency)
+            with self._lock:
+                fault = self._faults.popleft() if self._faults else None
+            try:
+                self._answer(handler, body, fault, number)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (timeout test) before the answer was written.
+                handler.close_connection = True
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
-    def _answer(self, handler: _Handler, body: dict[str, Any], fault: Fault | None,
+    def _answer_line(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A batch line's answer: what a non-streamed chat request would get, as a body."""
+        rejected = self._rejection(body)
+        if rejected is not None:
+            return 400, rejected
+        try:
+            reply = self._next_reply(body, peek=False)
+        except Exception as exc:  # any responder failure goes into the line
+            log.warning("OpenAICompatServer responder failed on a batch line", exc_info=True)
+            return 500, _error_body("server_error", f"OpenAICompatServer responder raised {exc!r}",
+                                    "responder_error")
+        if reply is None:
+            return 500, _error_body("server_error", "OpenAICompatServer has no scripted reply "
+                                    "left for a batch line; enqueue more replies or pass "
+                                    "responder=", "no_scripted_reply")
+        content = reply if isinstance(reply, str) else json.dumps(reply)
+        return 200, Completion(model=str(body.get("model") or "gpt-4o-mini"), content=content,
+                               refusal=None, finish_reason="stop",
+                               messages=body.get("messages") or []).body()
+
+    def _rejection(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        response_format = body.get("response_format")
+        if (self.reject_json_schema and isinstance(response_format, dict)
+                and response_format.get("type") == "json_schema"):
+            # What llama.cpp-style servers answer: the feature is unknown, not the request bad.
+            body = _error_body("invalid_request_error",
+                               "response_format type 'json_schema' is not supported by this "
+                               "server; use 'json_object'")
+            body["error"]["param"] = "response_format"
+            return body
+        return None
+
+    def _answer(self, handler: Handler, body: dict[str, Any], fault: Fault | None,
                 number: int) -> None:
         if fault is not None:
             if fault.kind == "http_error":
@@ -546,20 +433,14 @@ class OpenAICompatServer:
                 handler.close_connection = True
                 return
             if fault.kind == "reset":
-                _reset(handler)
+                reset(handler)
                 return
             if fault.kind == "malformed":
                 self._send_malformed(handler, stream=bool(body.get("stream")))
                 return
-        response_format = body.get("response_format")
-        if (self.reject_json_schema and isinstance(response_format, dict)
-                and response_format.get("type") == "json_schema"):
-            # What llama.cpp-style servers answer: the feature is unknown, not the request bad.
-            self._send_error(
-                handler, 400, "invalid_request_error",
-                "response_format type 'json_schema' is not supported by this server; use "
-                "'json_object'", param="response_format",
-            )
+        rejected = self._rejection(body)
+        if rejected is not None:
+            self._send_json(handler, 400, rejected)
             return
         content: str | None
         refusal: str | None = None
@@ -588,7 +469,7 @@ class OpenAICompatServer:
             content = reply if isinstance(reply, str) else json.dumps(reply)
             if fault is not None and fault.kind == "finish":
                 finish_reason = fault.finish_reason
-        completion = _Completion(
+        completion = Completion(
             model=str(body.get("model") or "gpt-4o-mini"),
             content=content,
             refusal=refusal,
@@ -610,11 +491,11 @@ class OpenAICompatServer:
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(data[: len(data) // 2])
-            _hang_up(handler)
+            hang_up(handler)
         else:
             self._send_json(handler, 200, completion.body())
 
-    def _send_malformed(self, handler: _Handler, *, stream: bool) -> None:
+    def _send_malformed(self, handler: Handler, *, stream: bool) -> None:
         broken = b'{"id": "chatcmpl-broken", "choices": [{"ind'
         if not stream:
             self._send_raw(handler, 200, broken)
@@ -636,7 +517,7 @@ class OpenAICompatServer:
             return self.responder(body)
         return None
 
-    def _send_stream(self, handler: _Handler, completion: _Completion, include_usage: bool,
+    def _send_stream(self, handler: Handler, completion: Completion, include_usage: bool,
                      drop_after: int | None) -> None:
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream; charset=utf-8")
@@ -652,7 +533,7 @@ class OpenAICompatServer:
         for sent, chunk in enumerate(completion.chunks(include_usage)):
             if drop_after is not None and sent > drop_after:
                 # Chunk 0 carries the role; content chunks follow. End without the final chunk.
-                _hang_up(handler)
+                hang_up(handler)
                 return
             write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
             self._wait(self.chunk_delay)
@@ -660,99 +541,5 @@ class OpenAICompatServer:
         write(b"")
 
 
-def _hang_up(handler: _Handler) -> None:
-    """Close the connection cleanly (FIN) in the middle of a response.
-
-    Unlike a reset, the client still reads what was already sent before it sees the cut.
-    """
-    handler.close_connection = True
-    try:
-        handler.connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
-def _reset(handler: _Handler) -> None:
-    """Abort the connection with a TCP reset (SO_LINGER 0), without a (complete) response."""
-    handler.close_connection = True
-    conn = handler.connection
-    try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        # The handler's file objects still reference the socket, so close() alone would be
-        # deferred; closing a detached copy of the descriptor aborts the connection now.
-        socket.socket(fileno=conn.detach()).close()
-    except OSError:
-        pass
-
-
-@dataclass
-class _Completion:
-    model: str
-    content: str | None
-    refusal: str | None
-    finish_reason: str
-    messages: list[Any]
-    id: str = field(default_factory=lambda: "chatcmpl-" + "".join(
-        secrets.choice(_ALNUM) for _ in range(29)))
-    created: int = field(default_factory=lambda: int(time.time()))
-    fingerprint: str = field(default_factory=lambda: "fp_" + secrets.token_hex(5))
-
-    def usage(self) -> dict[str, Any]:
-        messages = [
-            {k: _message_text(v) if k == "content" else str(v)
-             for k, v in m.items() if k in ("role", "content", "name") and v is not None}
-            for m in self.messages if isinstance(m, dict)
-        ]
-        prompt = count_messages(messages, self.model)
-        completion = count_text(self.content or self.refusal or "", self.model)
-        return {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-        }
-
-    def _envelope(self, obj: str) -> dict[str, Any]:
-        return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
-                "service_tier": "default", "system_fingerprint": self.fingerprint}
-
-    def body(self) -> dict[str, Any]:
-        return {
-            **self._envelope("chat.completion"),
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": self.content,
-                            "refusal": self.refusal, "annotations": []},
-                "logprobs": None,
-                "finish_reason": self.finish_reason,
-            }],
-            "usage": self.usage(),
-        }
-
-    def chunks(self, include_usage: bool) -> Iterator[dict[str, Any]]:
-        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            out = {**self._envelope("chat.completion.chunk"),
-                   "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                "finish_reason": finish}]}
-            if include_usage:
-                out["usage"] = None
-            return out
-
-        if self.refusal is not None:
-            yield chunk({"role": "assistant", "content": None, "refusal": ""})
-            for piece in _CHUNK.findall(self.refusal):
-                yield chunk({"refusal": piece})
-        else:
-            yield chunk({"role": "assistant", "content": "", "refusal": None})
-            for piece in _CHUNK.findall(self.content or ""):
-                yield chunk({"content": piece})
-        yield chunk({}, self.finish_reason)
-        if include_usage:
-            yield {**self._envelope("chat.completion.chunk"), "choices": [],
-                   "usage": self.usage()}
+def _error_body(type_: str, message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
