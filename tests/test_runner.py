@@ -214,7 +214,7 @@ def test_a_run_killed_half_way_resumes_without_rejudging(suite: EvalSuite,
         # thread so the test runner itself is not interrupted.
         try:
             run_suite(suite, resolve_model=dying.resolve, runs_dir=tmp_path / "runs",
-                      concurrency=1)
+                      concurrency=1, adaptive=False)
         except BaseException as exc:  # noqa: BLE001 - the interrupt is the point
             caught.append(exc)
 
@@ -227,7 +227,7 @@ def test_a_run_killed_half_way_resumes_without_rejudging(suite: EvalSuite,
 
     healthy = FakeJudge(suite)
     result = run_suite(suite, resolve_model=healthy.resolve, runs_dir=tmp_path / "runs",
-                       concurrency=1)
+                       concurrency=1, adaptive=False)
     assert result.resumed == ["c1-strong", "c2-no-close"]
     assert healthy.calls == 2 and sorted(result.records) == CASES
 
@@ -243,6 +243,7 @@ async def test_a_cancelled_run_keeps_finished_cases(suite: EvalSuite, tmp_path: 
 
     task = asyncio.ensure_future(arun_suite(
         suite, resolve_model=judge.resolve, runs_dir=tmp_path / "runs", concurrency=1,
+        adaptive=False,
         on_case=cancel_after_first))
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -296,7 +297,7 @@ def test_max_cost_stops_before_a_case_that_would_exceed_it(suite: EvalSuite,
     costs = [c.cost_usd or 0.0 for c in estimate.cases]
     budget = costs[0] + costs[1] + costs[2] / 2
     result = run_suite(suite, resolve_model=judge.resolve, runs_dir=tmp_path, prices=PRICES,
-                       max_cost=budget, concurrency=1)
+                       max_cost=budget, concurrency=1, adaptive=False)
     assert judge.calls == 2
     assert sorted(result.records) == ["c1-strong", "c2-no-close"]
     assert result.not_run == ["c3-no-invite", "c4-injection"]
@@ -369,7 +370,8 @@ def test_an_exhausted_quota_aborts_but_keeps_finished_cases(suite: EvalSuite,
 
     judge = FakeJudge(suite, before=quota_gone)
     with pytest.raises(QuotaExceededError):
-        run_suite(suite, resolve_model=judge.resolve, runs_dir=tmp_path, concurrency=1)
+        run_suite(suite, resolve_model=judge.resolve, runs_dir=tmp_path, concurrency=1,
+                  adaptive=False)
     assert records_on_disk(next(tmp_path.iterdir())) == ["c1-strong"]
 
 

@@ -43,6 +43,16 @@ class ProgressBar:
         """Enter to show the bar; it stays on screen when the run ends."""
         return self._bar if self._bar is not None else nullcontext()
 
+    def update(self, done: int, status: str) -> None:
+        """Set the items done and the status text."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, status=status)
+
+    def set_status(self, status: str) -> None:
+        """Replace the status text only (e.g. a new concurrency limit)."""
+        if self._bar is not None:
+            self._bar.update(self._task, status=status)
+
     def advance(self, status: str) -> None:
         """One more item done; ``status`` replaces the status text."""
         if self._bar is not None:

@@ -161,6 +161,10 @@ class SuiteResult(_Frozen):
     """Model calls made by this run."""
     cache_hits: int = 0
     """Judge replies served from the cache in this run."""
+    batch: str | None = None
+    """What batch mode did (``--batch``): the batch, its lines, those retried live."""
+    concurrency: str | None = None
+    """The adaptive limit of this run: where it ended and its peak."""
     stats: dict[str, AgreementStats]
     """Agreement per criterion."""
     overall: AgreementStats

@@ -1,17 +1,21 @@
-"""Run a suite: judge every case with bounded concurrency, save as you go, resume, budget.
+"""Run a suite: judge every case with adaptive concurrency, save as you go, resume, budget.
 
 Each finished case is written atomically to a run folder keyed by the suite, the mode and the
 evaluator's fingerprint (``.roleplay-cache/runs/<suite>-<mode>-<fingerprint[:12]>/``), so a crash
 or Ctrl-C loses nothing and the next run with the same fingerprint skips the finished cases.
 With the judge cache on top, an unchanged re-run makes no model call at all, and a changed
 threshold (post-processing) re-evaluates every case from cached judge replies.
+
+Concurrency: every judge call of a run holds a slot of one `roleplay.llm._limiter.
+AdaptiveLimiter` (start 8, at most 32, halved on a 429 or a timeout, paused for a retry hint).
+With ``batch=`` the first judge call of every sample goes through the provider's Batch API
+first (`roleplay.evals.batch`); its failed and unrun lines and any re-ask are made live.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,7 @@ from pydantic import ValidationError
 
 from roleplay.cache import default_cache_dir
 from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
+from roleplay.evals._models import LazyModel, ModelResolver, default_model_resolver
 from roleplay.evals._protocols import (
     EvaluationLike,
     EvaluatorFactory,
@@ -28,6 +33,14 @@ from roleplay.evals._protocols import (
     JudgeCache,
 )
 from roleplay.evals._rubric import RubricInfo, rubric_info
+from roleplay.evals.batch import (
+    BatchCapable,
+    BatchOptions,
+    BatchReport,
+    BatchRouter,
+    finish,
+    run_batch,
+)
 from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate, CaseRecord, RunEstimate, SuiteResult
 from roleplay.evals.stats import (
@@ -37,11 +50,12 @@ from roleplay.evals.stats import (
     agreement_stats,
 )
 from roleplay.evals.suite import EvalCase, EvalSuite, Mode
+from roleplay.llm._limiter import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_START_CONCURRENCY,
+    AdaptiveLimiter,
+)
 from roleplay.llm.base import (
-    AsyncChatModel,
-    ChatRequest,
-    ChatResponse,
-    DeltaCallback,
     ModelSettings,
     Usage,
 )
@@ -64,90 +78,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ModelResolver = Callable[[str], AsyncChatModel]
-"""Turns a model name from ``suite.yaml`` (or ``--model``) into an async chat model."""
-
 DEFAULT_COMPLETION_TOKENS = 800
 """Completion tokens assumed per judge call before any call of this run has been measured."""
-
-
-
-class _LazyModel:
-    """Defers building the judge model until a call is really needed.
-
-    A fully cached or resumed run therefore never constructs the client, so it works without
-    an API key or network.
-    """
-
-    def __init__(self, name: str, resolve: ModelResolver) -> None:
-        self._name = name
-        self._resolve = resolve
-        self._model: AsyncChatModel | None = None
-        self._endpoint: str | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return self._name
-
-    @property
-    def endpoint(self) -> str:
-        # Judge cache keys name the endpoint, so this must not change once the model is built:
-        # a resolver that declares its endpoint (the default one does) answers without a
-        # client, so a fully cached run still needs no key; any other resolver is asked for
-        # the model.
-        if self._endpoint is None:
-            declared = getattr(self._resolve, "endpoint", None)
-            self._endpoint = declared if isinstance(declared, str) else self.resolve().endpoint
-        return self._endpoint
-
-    def resolve(self) -> AsyncChatModel:
-        with self._lock:
-            if self._model is None:
-                self._model = self._resolve(self._name)
-            return self._model
-
-    async def acomplete(self, request: ChatRequest, *,
-                        on_delta: DeltaCallback | None = None) -> ChatResponse:
-        return await self.resolve().acomplete(request, on_delta=on_delta)
-
-    async def aclose(self) -> None:
-        # The resolver built the model for this run, so the run closes it (its HTTP pool
-        # belongs to this event loop).
-        model, self._model = self._model, None
-        close = getattr(model, "aclose", None)
-        if close is not None:
-            await close()
-
-
-class _OpenAIResolver:
-    """Builds `roleplay.llm.openai.AsyncOpenAIChatModel` per model name; knows its endpoint."""
-
-    def __init__(self, base_url: str | None, api_key: str | None) -> None:
-        self._base_url = base_url
-        self._api_key = api_key
-
-    @property
-    def endpoint(self) -> str:
-        from roleplay.llm.openai import resolve_endpoint
-
-        return resolve_endpoint(self._base_url)
-
-    def __call__(self, name: str) -> AsyncChatModel:
-        from roleplay.llm.openai import AsyncOpenAIChatModel
-
-        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
-
-
-def default_model_resolver(*, base_url: str | None = None,
-                           api_key: str | None = None) -> ModelResolver:
-    """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name.
-
-    It has an ``endpoint`` attribute (the base URL the models will use), so judge cache keys
-    are known before any client is built. A custom resolver may declare one too; otherwise the
-    model is built when its endpoint is first needed.
-    """
-    return _OpenAIResolver(base_url, api_key)
 
 
 def _default_factory() -> EvaluatorFactory:
@@ -170,7 +102,7 @@ class _Prepared:
     mode: Mode
     info: RubricInfo
     evaluator: EvaluatorLike
-    model: _LazyModel | None
+    model: LazyModel | None
     samples: int
     settings: ModelSettings
     cache: JudgeCache | None
@@ -251,12 +183,13 @@ def _prepare(
     runs_dir: Path | None,
     prices: PriceTable | None,
     resume: bool,
+    limiter: AdaptiveLimiter | None = None,
 ) -> _Prepared:
     mode: Mode = "signals_only" if signals_only else "judge"
     rubric = rubric if rubric is not None else _load_rubric(suite)
     info = rubric_info(rubric)
     judge = suite.config.judge
-    lazy: _LazyModel | None = None
+    lazy: LazyModel | None = None
     effective = ModelSettings()
     k = 1
     if not signals_only:
@@ -268,7 +201,7 @@ def _prepare(
         k = samples or (judge.samples if judge else 1)
         if k < 1:
             raise ConfigError(f"samples must be at least 1, not {k}")
-        lazy = _LazyModel(name, resolve_model or default_model_resolver())
+        lazy = LazyModel(name, resolve_model or default_model_resolver(), limiter)
     factory = evaluator_factory or _default_factory()
     kwargs: dict[str, Any] = {"settings": effective if lazy else None, "samples": k,
                               "cache": cache if lazy else None, "signals_only": signals_only}
@@ -359,7 +292,9 @@ async def arun_suite(
     settings: ModelSettings | None = None,
     samples: int | None = None,
     signals_only: bool = False,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_START_CONCURRENCY,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    adaptive: bool = True,
     max_cost: float | None = None,
     cache: JudgeCache | None = None,
     runs_dir: Path | None = None,
@@ -367,6 +302,8 @@ async def arun_suite(
     resume: bool = True,
     progress: bool = False,
     on_case: Callable[[str, CaseRecord | None], None] | None = None,
+    batch: BatchOptions | None = None,
+    limiter: AdaptiveLimiter | None = None,
 ) -> SuiteResult:
     """Evaluate every case of ``suite`` and measure agreement with its labels.
 
@@ -381,7 +318,12 @@ async def arun_suite(
         settings: Generation settings merged over ``suite.yaml``'s.
         samples: Judge samples per case (default: ``suite.yaml``'s, else 1).
         signals_only: Deterministic signals only; no model is built or called.
-        concurrency: Cases judged at once.
+        concurrency: Judge calls in flight at the start (default 8: within the lowest hosted
+            tiers' rate limits for calls of a few seconds, and as many parallel slots as local
+            servers usually have).
+        max_concurrency: The most judge calls in flight the adaptive limit grows to (default
+            32); it halves on a 429 or a timeout and pauses for the server's retry hint.
+        adaptive: False keeps the limit at ``concurrency``.
         max_cost: USD budget for this run; a case whose estimate would exceed it is not started.
         cache: Judge cache handed to the evaluator.
         runs_dir: Parent of run folders (default ``<cache dir>/runs``).
@@ -390,6 +332,10 @@ async def arun_suite(
             signals-only runs always evaluate every case again).
         progress: Show a progress bar on stderr when it is a terminal.
         on_case: Called as each case finishes, with its record (``None`` when it failed).
+        batch: Send the first judge call of every sample through the endpoint's Batch API
+            (`roleplay.evals.batch`); the batch id is kept in the run folder, so a killed run
+            resumes it. Failed or unrun lines and re-asks are made live.
+        limiter: The limiter to use (default: one built from the three settings above).
 
     Raises:
         ConfigError: bad configuration (no judge model, no API key, unknown price with
@@ -398,10 +344,14 @@ async def arun_suite(
     """
     if concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
+    if batch is not None and (signals_only or max_cost is not None):
+        raise ConfigError("--batch sends judge calls: it cannot be combined with "
+                          "--signals-only or --max-cost (a batch is submitted whole)")
+    limiter = limiter or AdaptiveLimiter(concurrency, max_concurrency, adaptive=adaptive)
     prep = _prepare(suite, rubric=rubric, resolve_model=resolve_model,
                     evaluator_factory=evaluator_factory, model=model, settings=settings,
                     samples=samples, signals_only=signals_only, cache=cache, runs_dir=runs_dir,
-                    prices=prices, resume=resume)
+                    prices=prices, resume=resume, limiter=limiter)
     # Estimating builds every judge request and counts its tokens before the first call; only a
     # budgeted run needs that up front (an unbudgeted one would just delay its first request).
     estimates = {c.id: prep.estimate(c) for c in prep.pending} if max_cost is not None else {}
@@ -420,8 +370,16 @@ async def arun_suite(
     spent = reserved = 0.0
     stopped = False
     queue = list(prep.pending)
+    batched: tuple[BatchRouter, BatchReport] | None = None
+    if batch is not None and prep.model is not None and prep.pending:
+        batched = await _batch_phase(prep, prep.model, batch, progress)
+
+    def status() -> str:
+        return f"{_spent(spent)}, {limiter.describe()}"
+
     bar = ProgressBar(f"eval {suite.id}", len(suite.cases), done=len(prep.done),
-                      status=_spent(0.0), enabled=progress)
+                      status=f"{_spent(0.0)}, {limiter.describe()}", enabled=progress)
+    limiter.on_change = lambda _limit: bar.set_status(status())
 
     def estimate_of(case: EvalCase) -> CaseEstimate:
         return estimates.get(case.id) or CaseEstimate(
@@ -454,7 +412,7 @@ async def arun_suite(
                 elif cost is not None:
                     cost += paid_cost
                 spent += paid_cost if paid_cost is not None else (estimate.cost_usd or 0.0)
-            bar.advance(_spent(spent))
+            bar.advance(status())
             if on_case:
                 on_case(case.id, None)
             return
@@ -477,7 +435,7 @@ async def arun_suite(
             cost += case_cost
         reserved -= estimate.cost_usd or 0.0
         spent += case_cost if case_cost is not None else (estimate.cost_usd or 0.0)
-        bar.advance(_spent(spent))
+        bar.advance(status())
         if on_case:
             on_case(case.id, record)
 
@@ -500,7 +458,9 @@ async def arun_suite(
             await judge(case)
 
     with bar.context():
-        tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(queue)))]
+        # Cases wait for a slot of the limiter, so there are as many workers as it may allow.
+        tasks = [asyncio.ensure_future(worker())
+                 for _ in range(min(limiter.maximum, len(queue)))]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
@@ -514,8 +474,36 @@ async def arun_suite(
 
     order = [c.id for c in suite.cases]
     not_run.sort(key=order.index)
-    return _result(prep, records, failed=failed, not_run=not_run, usage=usage, cost=cost,
-                   calls=calls, hits=hits)
+    batch_summary: str | None = None
+    if batched is not None:
+        finish(prep.run_dir)
+        router, report = batched
+        report.live_calls = router.live_calls
+        batch_summary = report.summary()
+    result = _result(prep, records, failed=failed, not_run=not_run, usage=usage, cost=cost,
+                     calls=calls, hits=hits)
+    return result.model_copy(update={
+        "batch": batch_summary,
+        "concurrency": None if prep.model is None else (
+            f"{limiter.describe()} (peak {limiter.peak}, halved {limiter.decreases} time(s), "
+            f"{limiter.overloads} 429/timeout(s))"),
+    })
+
+
+async def _batch_phase(prep: _Prepared, lazy: LazyModel, options: BatchOptions,
+                       progress: bool) -> tuple[BatchRouter, BatchReport]:
+    live = lazy.unwrapped()
+    if not isinstance(live, BatchCapable):
+        raise ConfigError("--batch needs the OpenAI-compatible judge model (a Files and Batch "
+                          f"API); {type(live).__name__} has none")
+    router = BatchRouter(live)
+    lazy.intercept = router.intercept
+    report = await run_batch(router, [(c.id, c.transcript) for c in prep.pending],
+                             prep.evaluator.aevaluate, prep.run_dir,
+                             BatchOptions(options.first_poll, options.max_poll, options.sleep,
+                                          options.progress and progress, options.on_poll),
+                             f"eval {prep.suite.id}")
+    return router, report
 
 
 def _spent(cost: float) -> str:
@@ -582,7 +570,9 @@ def run_suite(
     settings: ModelSettings | None = None,
     samples: int | None = None,
     signals_only: bool = False,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_START_CONCURRENCY,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    adaptive: bool = True,
     max_cost: float | None = None,
     cache: JudgeCache | None = None,
     runs_dir: Path | None = None,
@@ -590,6 +580,8 @@ def run_suite(
     resume: bool = True,
     progress: bool = False,
     on_case: Callable[[str, CaseRecord | None], None] | None = None,
+    batch: BatchOptions | None = None,
+    limiter: AdaptiveLimiter | None = None,
 ) -> SuiteResult:
     """Synchronous `arun_suite` (same arguments), for scripts and the command line.
 
@@ -606,6 +598,7 @@ def run_suite(
     return asyncio.run(arun_suite(
         suite, rubric=rubric, resolve_model=resolve_model, evaluator_factory=evaluator_factory,
         model=model, settings=settings, samples=samples, signals_only=signals_only,
-        concurrency=concurrency, max_cost=max_cost, cache=cache, runs_dir=runs_dir,
-        prices=prices, resume=resume, progress=progress, on_case=on_case,
+        concurrency=concurrency, max_concurrency=max_concurrency, adaptive=adaptive,
+        max_cost=max_cost, cache=cache, runs_dir=runs_dir, prices=prices, resume=resume,
+        progress=progress, on_case=on_case, batch=batch, limiter=limiter,
     ))

@@ -34,7 +34,14 @@ import json
 import logging
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from contextlib import aclosing, closing, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    aclosing,
+    closing,
+    contextmanager,
+    nullcontext,
+)
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,6 +59,9 @@ from roleplay.errors import (
     RateLimitError,
     UnsupportedFeatureError,
 )
+from roleplay.llm._limiter import AdaptiveLimiter
+from roleplay.llm._openai_batch import OpenAIBatchClient
+from roleplay.llm._resume import Resume
 from roleplay.llm._retry import (
     AsyncSleepFunction,
     RetryPolicy,
@@ -73,6 +83,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
     "AsyncOpenAIChatModel",
+    "OpenAIBatchClient",
     "OpenAIChatModel",
     "resolve_endpoint",
     "resolve_model_name",
@@ -275,48 +286,6 @@ class _StreamState:
         )
 
 
-class _Resume:
-    """Forwards deltas live across retried attempts without showing any text twice."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.shown = ""
-        self.current = ""
-        self.caught_up = True
-        self.diverged = False
-
-    def start_attempt(self) -> None:
-        self.current = ""
-        self.caught_up = not self.shown
-
-    def feed(self, delta: str) -> str:
-        """The part of ``delta`` to forward ('' while replaying text already shown)."""
-        if self.diverged:
-            return ""
-        if self.caught_up:
-            self.shown += delta
-            return delta
-        self.current += delta
-        if len(self.current) <= len(self.shown):
-            if not self.shown.startswith(self.current):
-                self._diverge()
-            return ""
-        if not self.current.startswith(self.shown):
-            self._diverge()
-            return ""
-        new = self.current[len(self.shown):]
-        self.shown = self.current
-        self.caught_up = True
-        return new
-
-    def _diverge(self) -> None:
-        self.diverged = True
-        log.warning(
-            "the retried stream from %s differs from the text already shown; live output stops "
-            "here and the complete reply is in the response", self.endpoint,
-        )
-
-
 class _Base:
     """Configuration and pure request/response mapping shared by the sync and async models."""
 
@@ -340,6 +309,51 @@ class _Base:
         self.timeout = timeout
         self.include_usage = include_usage
         self._max_tokens_param = max_tokens_param
+        self.limiter: AdaptiveLimiter | None = None
+
+    def use_limiter(self, limiter: AdaptiveLimiter | None) -> None:
+        """Take a slot of ``limiter`` for every attempt (retries included); None for no limit."""
+        self.limiter = limiter
+
+    def _slot(self) -> AbstractContextManager[None]:
+        return self.limiter.slot() if self.limiter is not None else nullcontext()
+
+    def _aslot(self) -> AbstractAsyncContextManager[None]:
+        return self.limiter.aslot() if self.limiter is not None else nullcontext()
+
+    def batch_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body a live, non-streamed call of ``request`` sends (a batch line's body)."""
+        params = self._params(request, stream=False)
+        params.pop("timeout", None)  # a client option, not part of the body
+        return params
+
+    def batch_response(self, body: Any, request: ChatRequest,
+                       request_id: str | None = None) -> ChatResponse:
+        """The checked response for a batch line's chat-completion ``body``, as a live call.
+
+        Raises:
+            ModelAPIError: the body is not a chat completion.
+            ModelOutputError: refusal, truncation or content filter (see `check_finish`).
+        """
+        try:
+            completion = ChatCompletion.model_validate(body)
+        except ValueError as exc:
+            raise ModelAPIError(f"a batch result from {self._endpoint} is not a chat "
+                                f"completion: {str(exc)[:_DETAIL_LIMIT]}", status_code=200,
+                                request_id=request_id) from exc
+        response = self._response(completion, request)
+        if request_id and response.request_id is None:
+            response = response.model_copy(update={"request_id": request_id})
+        return check_finish(response)
+
+    def batch_client(self) -> OpenAIBatchClient:
+        """The Files and Batch API of this model's endpoint and key (a sync client)."""
+        client: Any = self._client  # type: ignore[attr-defined]  # set by both subclasses
+        sdk = openai.OpenAI(api_key=client.api_key, base_url=str(client.base_url),
+                            max_retries=0, timeout=_timeout(self.timeout))
+        return OpenAIBatchClient(
+            sdk, self._endpoint, lambda: _translate(self._endpoint, self._model_name),
+            self.policy)
 
     def _adopt(self, client: _Client | None, build: Callable[..., _Client], api_key: str | None,
                timeout: float) -> _Client:
@@ -531,20 +545,20 @@ class OpenAIChatModel(_Base):
 
     def _complete_once(self, request: ChatRequest) -> ChatResponse:
         params = self._params(request, stream=False)
-        with _translate(self._endpoint, self._model_name):
+        with self._slot(), _translate(self._endpoint, self._model_name):
             completion = self._client.chat.completions.create(**params)
         return self._response(completion, request)
 
     def _events(self, request: ChatRequest) -> Generator[str | ChatResponse, None, None]:
         """Forwardable deltas, then the checked final response."""
         params = self._params(request, stream=True)
-        resume = _Resume(self._endpoint)
+        resume = Resume(self._endpoint)
         response: ChatResponse | None = None
         for attempt in retrying(self.policy, sleep=self._sleep):
             with attempt:
                 resume.start_attempt()
                 state = _StreamState(self._endpoint)
-                with _translate(self._endpoint, self._model_name):
+                with self._slot(), _translate(self._endpoint, self._model_name):
                     with self._client.chat.completions.create(**params) as stream:
                         state.begin(stream.response.headers)
                         for chunk in stream:
@@ -634,25 +648,28 @@ class AsyncOpenAIChatModel(_Base):
 
     async def _complete_once(self, request: ChatRequest) -> ChatResponse:
         params = self._params(request, stream=False)
-        with _translate(self._endpoint, self._model_name):
-            completion = await self._client.chat.completions.create(**params)
+        async with self._aslot():
+            with _translate(self._endpoint, self._model_name):
+                completion = await self._client.chat.completions.create(**params)
         return self._response(completion, request)
 
     async def _events(self, request: ChatRequest) -> AsyncGenerator[str | ChatResponse, None]:
         params = self._params(request, stream=True)
-        resume = _Resume(self._endpoint)
+        resume = Resume(self._endpoint)
         response: ChatResponse | None = None
         async for attempt in aretrying(self.policy, sleep=self._sleep):
             with attempt:
                 resume.start_attempt()
                 state = _StreamState(self._endpoint)
-                with _translate(self._endpoint, self._model_name):
-                    async with await self._client.chat.completions.create(**params) as stream:
-                        state.begin(stream.response.headers)
-                        async for chunk in stream:
-                            delta = resume.feed(state.add(chunk))
-                            if delta:
-                                yield delta
+                async with self._aslot():
+                    with _translate(self._endpoint, self._model_name):
+                        async with await self._client.chat.completions.create(
+                                **params) as stream:
+                            state.begin(stream.response.headers)
+                            async for chunk in stream:
+                                delta = resume.feed(state.add(chunk))
+                                if delta:
+                                    yield delta
                 response = state.response(request, self._model_name)
         assert response is not None
         yield check_finish(response)

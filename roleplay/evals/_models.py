@@ -1,0 +1,106 @@
+"""The judge model of a suite run: built lazily from its name, limited, optionally batched."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from roleplay.llm._limiter import AdaptiveLimiter, attach
+from roleplay.llm.base import AsyncChatModel, ChatRequest, ChatResponse, DeltaCallback
+
+__all__ = ["LazyModel", "ModelResolver", "default_model_resolver"]
+
+ModelResolver = Callable[[str], AsyncChatModel]
+"""Turns a model name from ``suite.yaml`` (or ``--model``) into an async chat model."""
+
+class LazyModel:
+    """Defers building the judge model until a call is really needed.
+
+    A fully cached or resumed run therefore never constructs the client, so it works without
+    an API key or network.
+    """
+
+    def __init__(self, name: str, resolve: ModelResolver,
+                 limiter: AdaptiveLimiter | None = None) -> None:
+        self._name = name
+        self._resolve = resolve
+        self.limiter = limiter
+        self.intercept: Callable[[ChatRequest], ChatResponse | None] | None = None
+        """Asked first on every call (batch mode): a reply, or None for a live call."""
+        self._model: AsyncChatModel | None = None
+        self._endpoint: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def endpoint(self) -> str:
+        # Judge cache keys name the endpoint, so this must not change once the model is built:
+        # a resolver that declares its endpoint (the default one does) answers without a
+        # client, so a fully cached run still needs no key; any other resolver is asked for
+        # the model.
+        if self._endpoint is None:
+            declared = getattr(self._resolve, "endpoint", None)
+            self._endpoint = declared if isinstance(declared, str) else self.resolve().endpoint
+        return self._endpoint
+
+    def resolve(self) -> AsyncChatModel:
+        with self._lock:
+            if self._model is None:
+                model = self._resolve(self._name)
+                # Every live call of the run shares one limiter (one slot per attempt).
+                self._model = attach(model, self.limiter) if self.limiter else model
+            return self._model
+
+    def unwrapped(self) -> object:
+        """The resolved model itself (for batch mode's wire mapping)."""
+        model = self.resolve()
+        return getattr(model, "_model", model)
+
+    async def acomplete(self, request: ChatRequest, *,
+                        on_delta: DeltaCallback | None = None) -> ChatResponse:
+        if self.intercept is not None:
+            reply = self.intercept(request)
+            if reply is not None:
+                return reply
+        return await self.resolve().acomplete(request, on_delta=on_delta)
+
+    async def aclose(self) -> None:
+        # The resolver built the model for this run, so the run closes it (its HTTP pool
+        # belongs to this event loop).
+        model, self._model = self._model, None
+        close = getattr(model, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class _OpenAIResolver:
+    """Builds `roleplay.llm.openai.AsyncOpenAIChatModel` per model name; knows its endpoint."""
+
+    def __init__(self, base_url: str | None, api_key: str | None) -> None:
+        self._base_url = base_url
+        self._api_key = api_key
+
+    @property
+    def endpoint(self) -> str:
+        from roleplay.llm.openai import resolve_endpoint
+
+        return resolve_endpoint(self._base_url)
+
+    def __call__(self, name: str) -> AsyncChatModel:
+        from roleplay.llm.openai import AsyncOpenAIChatModel
+
+        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
+
+
+def default_model_resolver(*, base_url: str | None = None,
+                           api_key: str | None = None) -> ModelResolver:
+    """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name.
+
+    It has an ``endpoint`` attribute (the base URL the models will use), so judge cache keys
+    are known before any client is built. A custom resolver may declare one too; otherwise the
+    model is built when its endpoint is first needed.
+    """
+    return _OpenAIResolver(base_url, api_key)
