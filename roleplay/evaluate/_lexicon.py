@@ -258,3 +258,147 @@ _INJECTION: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("fake_speaker", _FAKE_SPEAKER),
     ("delimiter", re.compile(r"</?\s*transcript\b[^>]*>", re.IGNORECASE)),
 )
+
+# --- answer length: which turns make one answer, and how long the question wanted it --------
+# An interviewer turn made only of these keeps the floor with the candidate ("Mm-hm.", "Right,
+# go on."): the candidate turns either side of it are one answer, as a transcript splits speech.
+_BACKCHANNEL = re.compile(
+    r"^\W*(?:(?:m+-?h+m+|mhm|uh-?huh|hmm+|hm|ah|oh|right|okay|ok|sure|yes|yeah|yep|yup|i\s+see|"
+    r"go\s+on|go\s+ahead|carry\s+on|keep\s+going|please|got\s+it|interesting|wow|nice|great|good|"
+    r"fine|noted|of\s+course|absolutely|understood|and\s+then|sí|vale|claro|ya|ja|genau|gut|"
+    r"bitte|dann\s+bitte|d'accord|oui)\b[\s,.!…-]*)+$", re.IGNORECASE)
+# A yes/no question ("Did you ever find out why ...?", "Are you comfortable driving?") wants a
+# short answer even when it holds an open word; a request put as one ("Can you walk me through
+# ...?") does not.
+_YES_NO = re.compile(
+    r"^\W*(?:and\s+|so\s+|but\s+)?(?:do|does|did|have|has|had|are|is|was|were|will|would|can|"
+    r"could|shall|should|may|might)\s+(?:you|there|it|that|this|they|we|your|he|she|anyone)\b",
+    re.IGNORECASE)
+_OPEN_REQUEST = re.compile(
+    r"^\W*(?:and\s+|so\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+|just\s+|briefly\s+|"
+    r"quickly\s+)?(?:tell|walk|talk|take|run|describe|explain|give|share|say\s+more|elaborate|"
+    r"expand|start\s+by|introduce|outline|summari[sz]e)\b", re.IGNORECASE)
+# Preference questions ("How do you feel about nights?") want a short answer.
+_PREFERENCE = re.compile(r"\bhow\s+(?:do|would)\s+you\s+feel\s+about\b", re.IGNORECASE)
+_OPEN_MORE = _rx(
+    r"\b(?:walking|talking)\s+(?:me|us)\s+through\b", r"\bstart\s+(?:by|with)\b",
+    r"\bintroduce\s+yourself\b", r"\b(?:your|a\s+bit\s+about\s+your)\s+background\b",
+    r"\bwhat(?:'s|\s+is)\s+(?:making|drawing|bringing|taking|pulling)\s+you\b",
+    r"\bwhat\s+(?:brings|brought|drew|draws)\s+you\b", r"\bwhat(?:'s|\s+has)\s+kept\s+you\b",
+    r"^\W*(?:and\s+)?what\s+about\b", r"^\W*(?:and\s+)?(?:a\s+)?time\s+(?:you|when)\b",
+    # Spanish, German and French open forms: the gold set holds interviews in each.
+    r"\bcu[ée]nt(?:ame|eme|anos|enos|a|e)\b", r"\bh[áa]bl(?:ame|eme|anos)\b",
+    r"\bdescr[íi]b(?:eme|ame|e|a)\b", r"\bexpl[íi]c(?:ame|eme|anos)\b", r"\bpor\s+qu[ée]\b",
+    r"\bc[óo]mo\s+(?:\w+\s+){0,2}(?:has|hiciste|harías|gestionas|gestionarías|manejas|"
+    r"afrontas|afrontarías|abordas|abordarías|lo\s+harías)\b", r"\bpres[ée]ntate\b",
+    r"\berz[äa]hlen\s+sie\b", r"\bbeschreiben\s+sie\b", r"\bschildern\s+sie\b",
+    r"\b(?:geben|nennen)\s+sie\s+(?:mir\s+|uns\s+)?(?:ein|einen)\b", r"\bwarum\b", r"\bwieso\b",
+    r"\bweshalb\b", r"\bwie\s+(?:gehen|sind|haben|würden|sehen|machen|erklären|lösen)\s+sie\b",
+    r"\bstellen\s+sie\s+sich\b[^.?!\n]{0,30}\bvor\b", r"\bsie\s+stellen\s+sich\b",
+    r"\bparlez-moi\b", r"\bracontez\b", r"\bd[ée]crivez\b", r"\bpourquoi\b",
+    r"\bcomment\s+(?:avez|feriez|g[ée]rez|abordez)-vous\b",
+)
+# The interviewer asks for a short answer ("briefly", "in a sentence or two", "the quick
+# version", "in the interest of time").
+_BREVITY = _rx(
+    r"\bbrief(?:ly|er)?\b", r"\bquick(?:ly)?\s+(?:version|answer|one|summary|overview)\b",
+    r"\b(?:short|shorter)\s+(?:version|answer|one)\b", r"\bin\s+(?:a|one)\s+(?:sentence|word|"
+    r"line|nutshell|minute)\b", r"\bsentence\s+or\s+two\b", r"\bkeep\s+(?:it|this|them|answers)\s+"
+    r"(?:short|brief|tight)\b", r"\bin\s+the\s+interest\s+of\s+time\b",
+    r"\b(?:short|pushed|tight)\s+(?:on|for)\s+time\b", r"\bheadlines?\s+only\b",
+    r"\bkurz\b", r"\bbrevemente\b", r"\ben\s+pocas\s+palabras\b", r"\ben\s+bref\b",
+)
+# The interviewer cuts in or moves the candidate on: the answer before ran past what was wanted.
+_MOVE_ON = _rx(
+    r"\b(?:let|can|could|may)\s+(?:me|i)\s+(?:just\s+)?(?:stop|cut|jump\s+in|interrupt)\b",
+    r"\bsorry\s+to\s+(?:cut|interrupt|jump|stop)\b", r"\b(?:have|need|going)\s+to\s+move\s+"
+    r"(?:us\s+|you\s+|things\s+)?on\b", r"\bmove\s+(?:us\s+)?on\b",
+    r"\bthat(?:'s|\s+is)\s+a\s+lot\b",
+    r"\bthat(?:'s|\s+was)\s+(?:very\s+)?thorough\b",
+)
+
+# --- closing recap: one thought linking a need the interviewer stated to own experience ------
+_AMOUNT = (r"(?:\d[\d.,]*%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+           r"\w+teen|\w+ty|a\s+(?:hundred|thousand|dozen|half|third|quarter)|half|zero|none)")
+# The candidate points at what the interviewer said they need.
+_NEED_POINTER = _rx(
+    r"\byou(?:'ve|\s+have)?\s+(?:mentioned|said|described|told\s+me|explained|stressed|"
+    r"talked\s+about|brought\s+up|raised)\b", r"\byou(?:'re|\s+are)\s+looking\s+for\b",
+    r"\byou\s+need\b", r"\bwhat\s+you\s+(?:need|described|want|are\s+after)\b",
+    r"\byour\s+(?:biggest\s+|main\s+|top\s+|first\s+)?(?:priority|priorities|challenge|problem|"
+    r"need|needs|goal|gap)\b", r"\bfrom\s+what\s+you(?:'ve)?\s+said\b",
+    r"\b(?:lo\s+que\s+(?:has|ha|habéis)\s+(?:dicho|contado|comentado)|dijiste|comentaste|"
+    r"mencionaste|necesit[áa]is|necesitan)\b",
+    r"\b(?:sie\s+(?:haben\s+)?(?:gesagt|erwähnt|beschrieben)|wie\s+sie\s+sagten|sie\s+suchen|"
+    r"sie\s+brauchen)\b",
+    r"\bvous\s+(?:avez\s+(?:dit|mentionn[ée])|cherchez)\b",
+)
+# The candidate's own experience, told as something they did ("At Norland I took ...",
+# "That's what I've been doing"), not a claimed strength ("I'm a hard worker").
+_OWN_EXPERIENCE = _rx(
+    r"\bi(?:'ve|\s+have)\s+(?:also\s+|already\s+|just\s+)?(?:been\s+\w+ing|done|built|led|run|"
+    r"taken|made|cut|set|brought|delivered|managed|handled|fixed|rebuilt|trained|turned|got|won|"
+    r"worked|spent|grown|reduced|launched|shipped|kept)\b",
+    r"\bthat(?:'s|\s+is)\s+(?:exactly\s+)?what\s+i(?:'ve|\s+have)?\s+(?:been\s+)?(?:doing|done|did)\b",
+    r"\b(?:the\s+same|a\s+(?:very\s+)?similar)\s+(?:problem|thing|situation|challenge)\s+i\b",
+    r"\b(?:hice|reduje|conseguí|logré|dirigí|construí|bajé|implanté|gestioné|lideré|resolví|"
+    r"mejoré|he\s+(?:hecho|llevado|reducido|gestionado|dirigido))\b",
+    r"\bich\s+habe\b[^.?!\n]{0,80}\b(?:ge\w+t|ge\w+en)\b",
+)
+# What the candidate says they want, inside a recap ("That's the work I want to do here").
+_RECAP_INTEREST = _rx(
+    r"\bi(?:'d|\s+would)\s+(?:really\s+|very\s+much\s+|most\s+)?(?:love|like|welcome)\s+(?:to\s+|"
+    r"the\s+|this\s+)", r"\bi(?:'m|\s+am)\s+(?:really\s+|very\s+|so\s+)?(?:keen|excited|eager)\b",
+    r"\b(?:work|job|role)\s+i\s+(?:really\s+)?want\s+to\s+do\b",
+    r"\bi\s+(?:really\s+)?want\s+to\s+do\s+(?:it|that|this|the\s+same)\b",
+    r"\bwhere\s+i(?:'d|\s+would)\s+(?:most\s+)?like\b",
+    r"\b(?:quiero|me\s+encantaría|me\s+gustaría)\b", r"\b(?:ich\s+würde\s+(?:sehr\s+)?gerne|"
+    r"möchte\s+ich)\b",
+)
+# A result: a number that moved, a percentage, a before-and-after.
+_RECAP_RESULT = _rx(
+    r"\b(?:took|brought|cut|reduced|raised|grew|got|moved|lifted|dropped)\b[^.?!\n]{0,60}\bfrom\b"
+    r"[^.?!\n]{1,50}\bto\b", r"\b(?:de|von)\s+[\w-]+(?:\s+[\w-]+){0,2}\s+(?:a|auf)\s+(?:menos\s+"
+    r"de\s+|unter\s+)?[\w-]+\s+(?:ppm|%|por\s+ciento|prozent)", r"(?<!\d)\d+(?:\.\d+)?\s?(?:%|"
+    r"percent\b|per\s+cent\b)", r"\b\w+\s+percent\b", r"\bnone\s+of\s+them\s+(?:was|were)\b",
+    r"[$€£]\s?\d", r"\b(?:went|fell|dropped|rose|grew|came\s+down|climbed)\s+from\b[^.?!\n]{1,50}"
+    r"\bto\b", r"\b(?:took|brought|cut|got)\b[^.?!\n]{0,40}\b(?:down|up)\s+to\b",
+    # "from nine a night to two", whatever the verb before it.
+    rf"\bfrom\s+(?:about\s+)?{_AMOUNT}\b[^.?!\n]{{0,40}}\bto\s+(?:about\s+|under\s+)?{_AMOUNT}\b",
+)
+# Words that say where a recap starts ("If I can leave you with one thought", "To close").
+_RECAP_FRAME = _rx(
+    r"\bleave\s+you\s+with\b", r"\bone\s+(?:last\s+)?thought\b", r"\bbefore\s+(?:i\s+go|we\s+"
+    r"(?:finish|wrap|close|end))\b", r"\bto\s+(?:close|sum\s+up|wrap\s+up|recap)\b",
+    r"\bi(?:'ll|\s+will)\s+(?:just\s+)?say\b", r"\bjust\s+to\s+say\b", r"\bpara\s+cerrar\b",
+    r"\bzum\s+schluss\b",
+)
+# A claim of fit or of a strength with nothing specific done ("I'd be a great addition").
+_STRENGTH = _rx(
+    r"\bi(?:'m|\s+am)\s+(?:a|an)\s+(?!bit\b|little\b)\w+",
+    r"\bi(?:'m|\s+am)\s+(?:really\s+|very\s+|quite\s+)?(?:good|great|organi[sz]ed|committed|"
+    r"reliable|hard-working|confident|calm|experienced|strong|quick|fast|detail-oriented|"
+    r"thorough|patient)\b", r"\bmy\s+(?:\w+\s+){0,3}(?:background|experience|skills?|"
+    r"strengths?|focus)\b", r"\bi\s+(?:know|build|love|care\s+about|really\s+care)\b",
+    r"\bcarry\s+over\b",
+)
+_FIT_CLAIM = _rx(r"\b(?:fit|match(?:es)?|great\s+addition|good\s+addition|align(?:s|ed)?)\b")
+_NEED_MARKER = _rx(
+    r"\bwe\s+(?:really\s+)?need\b", r"\bneed\s+(?:someone|a\s+person|people|a\s+lead|somebody)\b",
+    r"\blooking\s+for\b", r"\bpriorit(?:y|ies)\b", r"\bchallenge\b", r"\bproblem\b",
+    r"\bbiggest\b", r"\bheadache\b", r"\bbehind\b", r"\bwhoever\b", r"\bfix(?:ing)?\b",
+    r"\bstruggl\w*\b", r"\bha(?:s|ve)\s+to\b", r"\bmust\b", r"\bwould\s+(?:have|need)\s+to\b",
+    r"\bneeds?\b", r"\bwant\s+(?:this|the|a|our)\s+(?:person|hire|lead)\b", r"\bworst\b",
+    r"\b(?:big|main|key)\s+(?:project|thing|goal|issue)\b", r"\bsuccess\b", r"\bexpect\b",
+    r"\bhard(?:est)?\s+part\b", r"\bgap\b", r"\bunder\s+control\b", r"\bif\s+they\s+can\b",
+    r"\b(?:necesitamos|prioridad|problema|buscamos)\b", r"\b(?:wir\s+brauchen|suchen|"
+    r"priorität|problem|herausforderung)\b",
+)
+_STOP = frozenset(
+    "about above after again against because been before being below between both could "
+    "doing during each every first from further have having here into itself just more most "
+    "much other ought over really right same should some such than that their theirs them "
+    "then there these they thing things think this those through under until very want were "
+    "what when where which while whom will with would your yours years people someone "
+    "actually going great thanks thank today still since maybe little something anything "
+    "everything work role team".split())

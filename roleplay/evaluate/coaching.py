@@ -12,7 +12,14 @@ import re
 from collections.abc import Callable
 
 from roleplay.evaluate.results import CriterionResult
-from roleplay.evaluate.signals import MONOLOGUE_WORDS, ONE_LINER_WORDS, Signals
+from roleplay.evaluate.signals import (
+    BRIEF_CUE_WORDS,
+    CLOSED_LONG_WORDS,
+    IDEAL_HIGH_WORDS,
+    MONOLOGUE_WORDS,
+    ONE_LINER_WORDS,
+    Signals,
+)
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
 
@@ -72,17 +79,37 @@ def _sar_answers(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) 
 
 
 def _answer_balance(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
-    answers = s.open_answers() or list(s.answers)
+    # Only answers to the interviewer's questions are coached; the candidate's own questions
+    # never are, and a closed question's short answer is right.
+    ignored = [a for a in s.answers if a.brevity_cue and a.words > BRIEF_CUE_WORDS]
+    if ignored:
+        a = ignored[0]
+        question = snippet(t.turn(a.question_turn).text)
+        return (f"At turn {a.turn}, asked '{question}' (turn {a.question_turn}) for a short "
+                f"answer, you spoke {a.words} words; give the headline in two or three sentences "
+                "and let the interviewer ask for more.")
+    answers = s.open_answers()
+    over = [a for a in s.answers if a.question_type == "closed" and a.words > CLOSED_LONG_WORDS]
     if not answers:
+        if over:
+            a = max(over, key=lambda x: x.words)
+            question = snippet(t.turn(a.question_turn).text)
+            return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
+                    f"got {a.words} words; a sentence or two is enough for a closed question.")
         return (f"At turn {_last_candidate(t)}, you could have answered in full sentences: about "
                 "130-300 words for an open question, 15-60 for a closed one.")
     longest = max(answers, key=lambda a: a.words)
     shortest = min(answers, key=lambda a: a.words)
     if longest.words > MONOLOGUE_WORDS or (
-        longest.words > 300 and shortest.words >= ONE_LINER_WORDS
+        longest.words > IDEAL_HIGH_WORDS and shortest.words >= ONE_LINER_WORDS
     ):
         return (f"At turn {longest.turn}, your answer ran to {longest.words} words; aim for about "
                 "130-300 words (one or two minutes) and pause so the interviewer can follow up.")
+    if len(over) >= 2 and shortest.words >= ONE_LINER_WORDS:
+        a = max(over, key=lambda x: x.words)
+        question = snippet(t.turn(a.question_turn).text)
+        return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
+                f"got {a.words} words; a sentence or two is enough for a closed question.")
     question = snippet(t.turn(shortest.question_turn).text)
     return (f"At turn {shortest.turn}, answering '{question}' (turn {shortest.question_turn}) in "
             f"{shortest.words} words, you could have given a full example in about 130-300 words.")

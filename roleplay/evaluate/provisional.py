@@ -14,12 +14,17 @@ from collections.abc import Callable, Iterable
 from roleplay.evaluate.policy import na_allowed
 from roleplay.evaluate.results import CriterionResult, Evidence
 from roleplay.evaluate.signals import (
+    BRIEF_CUE_WORDS,
+    CLOSED_LONG_WORDS,
+    CLOSED_SHORT_WORDS,
     EXTREME_OUTLIER_WORDS,
+    IDEAL_HIGH_WORDS,
+    IDEAL_LOW_WORDS,
     MONOLOGUE_WORDS,
     ONE_LINER_WORDS,
+    RECAP_RAMBLING_WORDS,
     Hit,
     Signals,
-    count_words,
 )
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
@@ -62,33 +67,59 @@ def _na(c: Criterion, why: str) -> CriterionResult:
 
 
 def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
-    opens = s.open_answers() or list(s.answers)
-    if not opens:
+    opens = s.open_answers()
+    closed = [a for a in s.answers if a.question_type == "closed"]
+    if not s.answers:
         return _unknown(c, "no answers to interviewer questions were detected.")
+    facts = "open-answer word counts: " + (", ".join(f"{a.span()} {a.words}" for a in opens)
+                                            or "none")
+    if closed:
+        facts += "; closed-answer word counts: " + ", ".join(
+            f"{a.span()} {a.words}" for a in closed)
+    over = [a for a in closed if a.words > CLOSED_LONG_WORDS]
+    # Ignoring a cue to be brief is the plainest sign of talking too much.
+    ignored = [a for a in s.answers if a.brevity_cue and a.words > BRIEF_CUE_WORDS]
+    if not opens:
+        # Short answers are right for closed questions: with no open question asked, only
+        # over-answering can be seen.
+        if len(over) >= 2 and len(over) * 2 > len(closed):
+            return _scored(c, 2, f"{len(over)} of {len(closed)} closed questions get over "
+                                 f"{CLOSED_LONG_WORDS} words; {facts}.")
+        return _scored(c, 3, f"no open question was asked, so full answers cannot be judged; "
+                             f"{len(over)} of {len(closed)} closed answers run long; {facts}.")
     n = len(opens)
     words = [a.words for a in opens]
     extreme = sum(w < ONE_LINER_WORDS or w > MONOLOGUE_WORDS for w in words)
     outside = sum(w < 40 or w > 400 for w in words)
     mid = sum(60 <= w <= 400 for w in words)
-    ideal = sum(130 <= w <= 300 for w in words)
-    closed = [a.words for a in s.answers if a.question_type == "closed"]
-    closed_ok = sum(15 <= w <= 60 for w in closed)
-    counts = ", ".join(f"T{a.turn} {a.words}" for a in opens)
-    facts = f"open-answer word counts: {counts}"
-    if closed:
-        facts += "; closed-answer word counts: " + ", ".join(
-            f"T{a.turn} {a.words}" for a in s.answers if a.question_type == "closed")
+    ideal = sum(IDEAL_LOW_WORDS <= w <= IDEAL_HIGH_WORDS for w in words)
     if extreme * 2 > n:
         return _scored(c, 1, f"{extreme} of {n} open answers are one-liners (< {ONE_LINER_WORDS} "
                              f"words) or monologues (> {MONOLOGUE_WORDS}); {facts}.")
-    if outside * 3 >= n or max(a.words for a in s.answers) > EXTREME_OUTLIER_WORDS:
-        return _scored(c, 2, f"{outside} of {n} open answers fall outside 40-400 words or one is "
-                             f"an extreme outlier; {facts}.")
+    if max(a.words for a in s.answers) > EXTREME_OUTLIER_WORDS:
+        return _scored(c, 2, f"one answer runs past {EXTREME_OUTLIER_WORDS} words; {facts}.")
+    # One thin answer or one long story among good ones is not a pattern: level 2 needs two.
+    if outside >= 2 and outside * 3 >= n:
+        return _scored(c, 2, f"{outside} of {n} open answers fall outside 40-400 words; {facts}.")
+    if ignored:
+        a = ignored[0]
+        return _scored(c, 2, f"the question at T{a.question_turn} asked for a short answer and "
+                             f"{a.span()} ran to {a.words} words; {facts}.")
+    if len(over) >= 2 and len(over) * 2 > len(closed):
+        return _scored(c, 2, f"too talkative: {len(over)} of {len(closed)} closed questions get "
+                             f"over {CLOSED_LONG_WORDS} words; {facts}.")
     if mid * 2 >= n:
-        if ideal * 2 >= n and (not closed or closed_ok * 2 >= len(closed)):
-            return _scored(c, 4, f"open answers mostly 130-300 words and closed answers short; "
-                                 f"{facts}.")
+        if ideal * 2 >= n and len(over) * 2 <= len(closed):
+            if (n >= 3 and ideal == n and not over
+                    and all(a.words <= CLOSED_SHORT_WORDS for a in closed)):
+                return _scored(c, 5, f"every open answer is about 130-300 words and every closed "
+                                     f"one short; whether there are tangents needs the judge; "
+                                     f"{facts}.")
+            return _scored(c, 4, f"open answers mostly about 130-300 words and closed answers "
+                                 f"short; {facts}.")
         return _scored(c, 3, f"most open answers are 60-400 words; {facts}.")
+    if sum(w > 400 for w in words) * 2 > n:
+        return _scored(c, 2, f"most open answers run past 400 words; {facts}.")
     return _scored(c, 2, f"most open answers are under 60 words; {facts}.")
 
 
@@ -183,20 +214,30 @@ def _asked_for_job(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
                          f"(turns {start}-{s.turns}).")
 
 
-def _closing_recap(c: Criterion, s: Signals, t: Transcript) -> CriterionResult:
-    both = sorted({h.turn for h in s.recap_interest} & {h.turn for h in s.recap_fit})
-    if both:
-        turn = both[-1]
-        words = count_words(t.turn(turn).text)
-        hits = [h for h in (*s.recap_interest, *s.recap_fit) if h.turn == turn]
-        if words > 120:
-            return _scored(c, 2, f"interest and fit wording at T{turn}, but the turn runs to "
-                                 f"{words} words (a recap should be brief).", hits)
-        return _scored(c, 3, f"a brief recap with interest and fit wording at T{turn}; whether "
-                             "it links a stated need to specific experience needs the judge.",
+def _closing_recap(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
+    r = s.recap
+    if r is None or r.level() == 1:
+        why = ("only restates the interviewer's words, with no interest or experience of the "
+               f"candidate's (T{r.turn})" if r is not None and r.need else
+               "holds no statement of interest, fit or experience")
+        return _scored(c, 1, f"no closing recap: the last candidate turns of the close {why}.")
+    level = r.level()
+    hits = r.hits[:4]
+    size = f"about {r.words} words"
+    if level == 5:
+        return _scored(c, 5, f"a brief recap at T{r.turn} ({size}): a need the interviewer "
+                             "stated, the candidate's own result and their interest.", hits)
+    if level == 4:
+        return _scored(c, 4, f"a recap at T{r.turn} ({size}) links a need the interviewer "
+                             "stated to the candidate's own experience, with interest.", hits)
+    if level == 3:
+        return _scored(c, 3, f"a brief recap at T{r.turn} ({size}) with interest or a fit claim "
+                             "tied to generic strengths, not to a need the interviewer stated.",
                        hits)
-    return _unknown(c, "no turn near the end holds both interest and fit wording; a paraphrased "
-                       "recap needs the judge.")
+    if r.words > RECAP_RAMBLING_WORDS and (r.strength or r.experience):
+        return _scored(c, 2, f"a rambling recap at T{r.turn} ({size}; a recap should be "
+                             f"brief).", hits)
+    return _scored(c, 2, f"interest or a fit claim at T{r.turn} with nothing behind it.", hits)
 
 
 _DECIDERS: dict[str, Callable[[Criterion, Signals, Transcript], CriterionResult]] = {

@@ -18,8 +18,18 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from roleplay.evaluate._answers import (
+    BRIEF_CUE_WORDS,
+    CLOSED_LONG_WORDS,
+    CLOSED_SHORT_WORDS,
+    EXTREME_OUTLIER_WORDS,
+    IDEAL_HIGH_WORDS,
+    IDEAL_LOW_WORDS,
+    MONOLOGUE_WORDS,
+    ONE_LINER_WORDS,
+    AnswerSignal,
+    answers_of,
+)
 from roleplay.evaluate._lexicon import (
     _BEGGING,
     _BEHAVIOURAL,
@@ -42,13 +52,11 @@ from roleplay.evaluate._lexicon import (
     _METHOD_ASK,
     _MORE,
     _NEGATIVITY,
-    _OPEN,
     _PAY,
     _PRESUMPTIVE,
     _PROCESS,
     _REFERS_BACK,
     _RESULT,
-    _SENTENCE,
     _TIME_ACK,
     _TIME_ANCHOR,
     _TIMELINE,
@@ -57,51 +65,44 @@ from roleplay.evaluate._lexicon import (
     _WORD,
     _rx,
 )
+from roleplay.evaluate._recap import (
+    RECAP_BRIEF_WORDS,
+    RECAP_RAMBLING_WORDS,
+    RECAP_WINDOW,
+    RecapSignal,
+    recap_of,
+)
+from roleplay.evaluate._text import Hit, _Frozen, _sentence_texts, count_words
 from roleplay.transcript import Transcript, Turn
 
 __all__ = [
-    "ONE_LINER_WORDS",
+    "BRIEF_CUE_WORDS",
+    "CLOSED_LONG_WORDS",
+    "CLOSED_SHORT_WORDS",
+    "EXTREME_OUTLIER_WORDS",
+    "IDEAL_HIGH_WORDS",
+    "IDEAL_LOW_WORDS",
     "MONOLOGUE_WORDS",
+    "ONE_LINER_WORDS",
+    "RECAP_BRIEF_WORDS",
+    "RECAP_RAMBLING_WORDS",
+    "RECAP_WINDOW",
     "AnswerSignal",
     "BehaviouralAnswer",
     "ClosingPhase",
     "Hit",
     "IntegrityNote",
     "QuestionSignal",
+    "RecapSignal",
     "Signals",
     "compute_signals",
     "count_words",
 ]
 
-ONE_LINER_WORDS = 25
-"""An open answer under this many words is a one-liner."""
-MONOLOGUE_WORDS = 450
-"""An answer over this many words is a monologue."""
-EXTREME_OUTLIER_WORDS = 800
-"""One answer this long is an extreme outlier whatever the question."""
 _FALLBACK_CLOSE_SHARE = 0.2
 _CUT_OFF_REASONS = frozenset({"turn_limit", "token_budget", "interrupted", "error"})
 
-QuestionType = Literal["behavioural", "open", "closed", "none"]
 Topic = Literal["pay_perks", "process", "generic", "other"]
-Band = Literal["one_liner", "short", "adequate", "ideal", "long", "monologue"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Hit(_Frozen):
-    """A phrase pattern matched in one turn."""
-
-    turn: int
-    """The turn it was found in."""
-    kind: str
-    """What was matched (a label of ours, e.g. ``begging``)."""
-    quote: str
-    """The sentence holding the match, a verbatim slice of the turn's text."""
-
-
 class ClosingPhase(_Frozen):
     """Where the closing phase starts, and how that was decided."""
 
@@ -133,21 +134,6 @@ class QuestionSignal(_Frozen):
     """The question's turn refers back to the conversation ("you mentioned ...")."""
     quote: str
     """The question, verbatim."""
-
-
-class AnswerSignal(_Frozen):
-    """A candidate answer to an interviewer question, with its length band."""
-
-    turn: int
-    """The candidate turn."""
-    question_turn: int
-    """The interviewer turn it answers."""
-    question_type: QuestionType
-    """Behavioural and open questions want full answers; closed ones short answers."""
-    words: int
-    """Words in the answer."""
-    band: Band
-    """one_liner < 25 <= short < 60 <= adequate < 130 <= ideal <= 300 < long <= 450 < monologue."""
 
 
 class BehaviouralAnswer(_Frozen):
@@ -245,7 +231,10 @@ class Signals(_Frozen):
     recap_interest: tuple[Hit, ...]
     """Interest wording in the last three candidate turns."""
     recap_fit: tuple[Hit, ...]
-    """Fit wording in the last three candidate turns."""
+    """Fit wording in the last three candidate turns, or a recap there that links a stated need
+    to the candidate's experience in other words."""
+    recap: RecapSignal | None = None
+    """The best recap candidate in the close (None when no candidate turn holds any part)."""
     interest: tuple[Hit, ...]
     """Interest words anywhere in the candidate's turns."""
     negativity: tuple[Hit, ...]
@@ -283,9 +272,12 @@ class Signals(_Frozen):
                      + (f"; talk share {self.talk_share:.0%}." if self.talk_share is not None
                         else "."))
         if self.answers:
-            parts = ", ".join(f"T{a.turn} {a.words} words ({a.question_type})"
+            parts = ", ".join(f"{a.span()} {a.words} words ({a.question_type}"
+                              + (", asked to be brief" if a.brevity_cue else "")
+                              + (", then moved on" if a.moved_on else "") + ")"
                               for a in self.answers)
-            lines.append(f"- Answer lengths: {parts}.")
+            lines.append(f"- Answer lengths (answers to the interviewer's questions only; turns "
+                         f"split by backchannels count as one answer): {parts}.")
         lines.append("- Behavioural prompts at: "
                      + (_turns(self.behavioural_prompts) or "none detected") + ".")
         hypo = [b.turn for b in self.behavioural_answers if b.hypothetical and b.turn]
@@ -310,11 +302,20 @@ class Signals(_Frozen):
             ("Begging phrases", self.begging),
             ("Presumptive close", self.presumptive),
             ("Recap interest wording (last 3 candidate turns)", self.recap_interest),
-            ("Recap fit wording (last 3 candidate turns)", self.recap_fit),
+            ("Recap fit or need-to-experience wording (last 3 candidate turns)", self.recap_fit),
             ("Negativity", self.negativity),
         ):
             if hits:
                 lines.append(f"- {label}: {_turns(h.turn for h in hits)}.")
+        if self.recap is not None and self.recap.level() > 1:
+            r = self.recap
+            held = [name for flag, name in (
+                (r.interest, "interest"), (r.need, "a need the interviewer stated"),
+                (r.experience, "the candidate's own experience"), (r.result, "a result"),
+                (r.strength and not r.experience, "a generic strength or fit claim"),
+            ) if flag]
+            lines.append(f"- Recap candidate: T{r.turn}, about {r.words} words, holding "
+                         + (", ".join(held) or "no recap parts") + ".")
         if self.interviewer_next_steps:
             lines.append("- The interviewer stated next steps or a timeline at "
                          f"{_turns(self.interviewer_next_steps)}.")
@@ -349,19 +350,6 @@ def _trusted(text: str) -> str:
         end = len(text) if end < 0 else end
         text = text[: match.start()] + "\n" * (end - match.start()) + text[end:]
     return text
-
-
-def count_words(text: str) -> int:
-    """Words in ``text`` (letters/digits runs, apostrophes kept inside words)."""
-    return len(_WORD.findall(text))
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
-
-
-def _sentence_texts(text: str) -> list[str]:
-    return [text[a:b].strip() for a, b in _sentences(text)]
 
 
 def _hits(turns: Iterable[Turn], kind: str, pattern: re.Pattern[str],
@@ -408,50 +396,6 @@ def _closing(transcript: Transcript) -> ClosingPhase:
                         moves_from=min(start, n // 2 + 1))
 
 
-def _question_type(text: str) -> QuestionType:
-    if _BEHAVIOURAL.search(text):
-        return "behavioural"
-    # The prompt is the last question or open instruction ("Tell me about you.") in the turn.
-    prompts = [s for s in _sentence_texts(text) if s.endswith("?") or _OPEN.search(s)]
-    if not prompts:
-        return "none"
-    # Only an open form ("tell me", "why", "how did you") asks for a full answer; small talk,
-    # facts and yes/no questions ("Sound good?", "Notice period?") are closed.
-    return "open" if _OPEN.search(prompts[-1]) else "closed"
-
-
-def _is_own_question(text: str) -> bool:
-    """The candidate is asking, not answering: questions make up at least half the turn.
-
-    "Before I answer, which team is this for?" or a question about the workload after "What do
-    you want to know?" is the candidate's question; coaching it as a short answer would be wrong.
-    """
-    words = count_words(text)
-    asked = sum(count_words(s) for s in _sentence_texts(text) if s.endswith("?"))
-    return asked > 0 and asked * 2 >= words
-
-
-def _band(words: int) -> Band:
-    if words < ONE_LINER_WORDS:
-        return "one_liner"
-    if words < 60:
-        return "short"
-    if words < 130:
-        return "adequate"
-    if words <= 300:
-        return "ideal"
-    if words <= MONOLOGUE_WORDS:
-        return "long"
-    return "monologue"
-
-
-def _previous_interviewer(turns: Sequence[Turn], position: int) -> Turn | None:
-    for turn in reversed(turns[:position]):
-        if turn.speaker == "interviewer":
-            return turn
-    return None
-
-
 def _topic(sentence: str) -> Topic:
     if _PAY.search(sentence):
         return "pay_perks"
@@ -489,21 +433,7 @@ def compute_signals(transcript: Transcript) -> Signals:
                     turn=turn.index, in_close=turn.index >= closing.moves_from,
                     topic=_topic(sentence), builds_on=refers, quote=sentence))
 
-    answers: list[AnswerSignal] = []
-    for pos, turn in enumerate(turns):
-        if turn.speaker != "candidate":
-            continue
-        if closing.invitation_turn is not None and turn.index > closing.invitation_turn:
-            break
-        prompt = _previous_interviewer(turns, pos)
-        if prompt is None:
-            continue
-        qtype = _question_type(prompt.text)
-        if qtype == "none" or _is_own_question(turn.text):
-            continue
-        words = count_words(turn.text)
-        answers.append(AnswerSignal(turn=turn.index, question_turn=prompt.index,
-                                    question_type=qtype, words=words, band=_band(words)))
+    answers = answers_of(turns, closing.invitation_turn)
 
     prompts = [t.index for t in interviewer if _BEHAVIOURAL.search(t.text)]
     behavioural: list[BehaviouralAnswer] = []
@@ -544,6 +474,13 @@ def compute_signals(transcript: Transcript) -> Signals:
     time_hits = _hits(follow_turns, "follow_up_time", _TIME_ANCHOR,
                       sentence_filter=_rx(_FOLLOW_VERB.pattern, _CHANNEL.pattern))
 
+    recap = recap_of(candidate, interviewer, closing.moves_from)
+    recap_fit = _hits(last_three, "recap_fit", _FIT)
+    if recap is not None and recap.need and recap.experience and any(
+            t.index == recap.turn for t in last_three):
+        recap_fit += [h for h in recap.hits if h.kind in ("recap_need", "recap_experience")
+                      and h not in recap_fit]
+
     return Signals(
         turns=len(turns),
         candidate_turns=len(candidate),
@@ -575,7 +512,8 @@ def compute_signals(transcript: Transcript) -> Signals:
         begging=tuple(_hits(candidate, "begging", _BEGGING)),
         presumptive=tuple(_hits(candidate, "presumptive", _PRESUMPTIVE)),
         recap_interest=tuple(_hits(last_three, "recap_interest", _INTEREST)),
-        recap_fit=tuple(_hits(last_three, "recap_fit", _FIT)),
+        recap_fit=tuple(recap_fit),
+        recap=recap,
         interest=tuple(_hits(candidate, "interest", _INTEREST)),
         negativity=tuple(_hits(candidate, "negativity", _NEGATIVITY)),
         integrity=tuple(_integrity(spoken)),

@@ -1,0 +1,202 @@
+"""Answers to the interviewer's questions: which turns make one, and how long each should be.
+
+Each answer carries its question's type, its length band and whether the interviewer asked for
+it short.
+answer_balance is about answers only: the candidate's own questions are never answers, a
+closed question's few words are right, and one reply that a transcript splits at the
+interviewer's "Mm-hm" is one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from roleplay.evaluate._lexicon import (
+    _BACKCHANNEL,
+    _BEHAVIOURAL,
+    _BREVITY,
+    _MOVE_ON,
+    _OPEN,
+    _OPEN_MORE,
+    _OPEN_REQUEST,
+    _PREFERENCE,
+    _YES_NO,
+)
+from roleplay.evaluate._text import _Frozen, _sentence_texts, count_words
+from roleplay.transcript import Turn
+
+ONE_LINER_WORDS = 25
+"""An open answer under this many words is a one-liner."""
+MONOLOGUE_WORDS = 450
+"""An answer over this many words is a monologue."""
+EXTREME_OUTLIER_WORDS = 800
+"""One answer this long is an extreme outlier whatever the question."""
+IDEAL_LOW_WORDS = 120
+"""The low edge of "about 130-300 words" for an open answer (130, give or take ten words)."""
+IDEAL_HIGH_WORDS = 330
+"""The high edge of "about 130-300 words" for an open answer (300 plus 10%)."""
+CLOSED_SHORT_WORDS = 60
+"""A closed question's answer up to this many words is short, however few ("One month.")."""
+CLOSED_LONG_WORDS = 100
+"""A closed question's answer over this many words is over-answered: a story where a fact
+was asked for."""
+BRIEF_CUE_WORDS = 200
+"""An answer over this many words to a question that asked for brevity ignored the cue."""
+
+QuestionType = Literal["behavioural", "open", "closed", "none"]
+Band = Literal["one_liner", "short", "adequate", "ideal", "long", "monologue"]
+
+
+class AnswerSignal(_Frozen):
+    """A candidate answer to an interviewer question, with its length band.
+
+    An answer is everything the candidate says in reply to one question: candidate turns
+    separated only by the interviewer's backchannels ("Mm-hm.", "Right, go on.") are one
+    answer, as a transcript splits speech where a person hears one reply.
+    """
+
+    turn: int
+    """The candidate turn the answer starts in."""
+    question_turn: int
+    """The interviewer turn it answers."""
+    question_type: QuestionType
+    """Behavioural and open questions want full answers; closed ones short answers."""
+    words: int
+    """Words in the answer, over all its turns."""
+    band: Band
+    """one_liner < 25 <= short < 60 <= adequate < 130 <= ideal <= 300 < long <= 450 < monologue."""
+    turns: tuple[int, ...] = ()
+    """Every candidate turn of the answer (just ``turn`` unless backchannels split it)."""
+    brevity_cue: bool = False
+    """The question asked for a short answer ("briefly", "in a sentence or two")."""
+    moved_on: bool = False
+    """The interviewer's next turn cut in or moved the candidate on ("Sorry, I have to move us
+    on")."""
+
+    def span(self) -> str:
+        """The answer's turns as ``T4`` or ``T4-T8``."""
+        last = self.turns[-1] if self.turns else self.turn
+        return f"T{self.turn}" if last == self.turn else f"T{self.turn}-T{last}"
+
+
+def _is_open(sentence: str) -> bool:
+    """Whether ``sentence`` asks for a full answer.
+
+    An open form ("tell me", "why", "how did you", "walk me through") counts unless it is a
+    yes/no question ("Did you ever find out why ...?") or a preference ("How do you feel about
+    ...?"); a request put as a question ("Can you walk me through ...?") is open.
+    """
+    if _OPEN_REQUEST.search(sentence):
+        return True
+    if _YES_NO.search(sentence) or _PREFERENCE.search(sentence):
+        return False
+    return bool(_OPEN.search(sentence) or _OPEN_MORE.search(sentence))
+
+
+def _question_type(text: str) -> QuestionType:
+    if _BEHAVIOURAL.search(text):
+        return "behavioural"
+    # The prompt is the last question or open instruction ("Tell me about you.") in the turn.
+    prompts = [s for s in _sentence_texts(text)
+               if s.endswith("?") or _OPEN.search(s) or _OPEN_MORE.search(s)]
+    if not prompts:
+        return "none"
+    # Only an open form asks for a full answer; small talk, facts and yes/no questions ("Sound
+    # good?", "Notice period?") are closed. "What about shrink? Have you dealt with it?" is one
+    # open prompt put two ways, so the last two prompts are read together.
+    return "open" if any(_is_open(p) for p in prompts[-2:]) else "closed"
+
+
+def _is_backchannel(turn: Turn) -> bool:
+    """An interviewer turn that only keeps the candidate talking ("Mm-hm.", "Right, go on.")."""
+    return (turn.speaker == "interviewer" and count_words(turn.text) <= 6
+            and "?" not in turn.text and bool(_BACKCHANNEL.match(turn.text.strip())))
+
+
+def _is_own_question(text: str) -> bool:
+    """The candidate is asking, not answering: questions make up at least half the turn.
+
+    "Before I answer, which team is this for?" or a question about the workload after "What do
+    you want to know?" is the candidate's question; coaching it as a short answer would be wrong.
+    """
+    words = count_words(text)
+    asked = sum(count_words(s) for s in _sentence_texts(text) if s.endswith("?"))
+    return asked > 0 and asked * 2 >= words
+
+
+def _band(words: int) -> Band:
+    if words < ONE_LINER_WORDS:
+        return "one_liner"
+    if words < 60:
+        return "short"
+    if words < 130:
+        return "adequate"
+    if words <= 300:
+        return "ideal"
+    if words <= MONOLOGUE_WORDS:
+        return "long"
+    return "monologue"
+
+
+def _previous_interviewer(turns: Sequence[Turn], position: int) -> Turn | None:
+    for turn in reversed(turns[:position]):
+        if turn.speaker == "interviewer":
+            return turn
+    return None
+
+
+def answers_of(turns: Sequence[Turn], invitation_turn: int | None) -> list[AnswerSignal]:
+    """The candidate's answers to interviewer questions before the invitation to ask theirs.
+
+    A candidate turn after another candidate turn, or after an interviewer backchannel, goes on
+    with the answer before it. A turn that is mostly the candidate's own question is no answer
+    and ends the one before.
+    """
+    answers: list[AnswerSignal] = []
+    # The answer being built: question turn, type, candidate turns, words.
+    current: tuple[Turn, QuestionType, list[int], int] | None = None
+
+    def close(nxt: Turn | None) -> None:
+        nonlocal current
+        if current is not None:
+            prompt, qtype, parts, words = current
+            answers.append(AnswerSignal(
+                turn=parts[0], question_turn=prompt.index, question_type=qtype, words=words,
+                band=_band(words), turns=tuple(parts),
+                brevity_cue=bool(_BREVITY.search(prompt.text)),
+                moved_on=nxt is not None and bool(_MOVE_ON.search(_first_sentences(nxt.text)))))
+        current = None
+
+    for pos, turn in enumerate(turns):
+        if invitation_turn is not None and turn.index > invitation_turn:
+            break
+        if turn.speaker == "interviewer":
+            if not _is_backchannel(turn):
+                close(turn)
+            continue
+        if turn.speaker != "candidate":
+            continue
+        if _is_own_question(turn.text):
+            close(None)
+            continue
+        previous = turns[pos - 1] if pos > 0 else None
+        continues = previous is not None and (previous.speaker == "candidate"
+                                              or _is_backchannel(previous))
+        if current is not None and continues:
+            prompt, qtype, parts, words = current
+            current = (prompt, qtype, [*parts, turn.index], words + count_words(turn.text))
+            continue
+        close(None)
+        asked = _previous_interviewer(turns, pos)
+        if asked is None or _is_backchannel(asked):
+            continue
+        qtype = _question_type(asked.text)
+        if qtype != "none":
+            current = (asked, qtype, [turn.index], count_words(turn.text))
+    close(None)
+    return answers
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    return " ".join(_sentence_texts(text)[:n])
