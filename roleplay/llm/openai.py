@@ -341,10 +341,9 @@ class _Base:
             raise ModelAPIError(f"a batch result from {self._endpoint} is not a chat "
                                 f"completion: {str(exc)[:_DETAIL_LIMIT]}", status_code=200,
                                 request_id=request_id) from exc
-        response = self._response(completion, request)
-        if request_id and response.request_id is None:
-            response = response.model_copy(update={"request_id": request_id})
-        return check_finish(response)
+        # The SDK sets this from the response headers; a line carries it in the JSON.
+        completion._request_id = request_id
+        return check_finish(self._response(completion, request))
 
     def batch_client(self) -> OpenAIBatchClient:
         """The Files and Batch API of this model's endpoint and key (a sync client)."""

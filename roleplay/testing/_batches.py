@@ -47,11 +47,13 @@ class BatchScript:
         expire_after: When set, the batch expires once this many lines have run; the rest go to
             the error file as ``batch_expired``.
         fail_custom_ids: Lines answered with a 500 (in the error file) instead of a reply.
+        fail_every: When set, every n-th line of a batch (1-based) fails the same way.
     """
 
     polls: int = 2
     expire_after: int | None = None
     fail_custom_ids: Collection[str] = ()
+    fail_every: int | None = None
 
 
 @dataclass
@@ -211,7 +213,7 @@ class BatchStore:
             batch = _Batch(_id("batch_"), stored.id, body["endpoint"], body["completion_window"],
                            body.get("metadata"), lines, BatchScript(
                                max(1, script.polls), script.expire_after,
-                               frozenset(script.fail_custom_ids)), errors)
+                               frozenset(script.fail_custom_ids), script.fail_every), errors)
             self._batches[batch.id] = batch
             return 200, batch.body()
 
@@ -287,7 +289,9 @@ class BatchStore:
 
     def _run(self, batch: _Batch, line: dict[str, Any]) -> None:
         custom_id = line["custom_id"]
-        if custom_id in batch.script.fail_custom_ids:
+        number = len(batch.done) + len(batch.failed) + 1
+        every = batch.script.fail_every
+        if custom_id in batch.script.fail_custom_ids or (every and number % every == 0):
             status, body = 500, {"error": {
                 "message": "The server had an error processing your request.",
                 "type": "server_error", "param": None, "code": None}}
