@@ -205,3 +205,26 @@ def test_the_committed_suites_match_their_signals_only_baselines(
     code, out, _ = run(capsys, str(ROOT / "evals" / suite), "--signals-only", "--no-progress")
     assert code == 0, out
     assert "Flips: none" in out
+
+
+def test_a_batch_run_over_http_matches_the_live_one_and_resumes(
+    suite_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with OpenAICompatServer(responder=judge_responder(suite_dir)) as server:
+        endpoint = ["--base-url", server.base_url, "--api-key", "test", "--no-progress",
+                    "--no-cache", "--format", "json"]
+        code, live, _ = run(capsys, str(suite_dir), *endpoint, "--cache-dir",
+                            str(tmp_path / "live"))
+        assert code == 0 and len(server.chat_requests) == 4
+        code, batched, err = run(capsys, str(suite_dir), *endpoint, "--batch",
+                                 "--poll-interval", "0.01", "--cache-dir",
+                                 str(tmp_path / "batch"))
+        assert code == 0, err
+        assert len(server.chat_requests) == 4  # no new live call: the batch answered
+        assert "lines answered; 0 live judge call(s)" in err and "(created, completed)" in err
+        assert "concurrency: limit 8" in err
+
+        assert json.loads(batched)["verdicts"] == json.loads(live)["verdicts"]
+        assert len(json.loads(live)["verdicts"]) == 4
+        code, _, err = run(capsys, str(suite_dir), "--batch", "--signals-only")
+        assert code == 2 and "--batch" in err

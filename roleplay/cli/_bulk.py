@@ -2,11 +2,14 @@
 
 Each transcript's result is saved as it finishes (``--out-dir``), so a killed run resumes where
 it stopped; the verdicts of all of them go to one JSONL or CSV file for spreadsheets and
-dashboards, and a summary table closes the run.
+dashboards, and a summary table closes the run. Judge calls share one adaptive limit
+(`roleplay.llm._limiter`); with ``--batch`` they go through the endpoint's Batch API first
+(`roleplay.evals.batch`), the batch's state kept in ``--out-dir`` (else under the cache folder).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import glob
 import hashlib
@@ -19,12 +22,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from roleplay.cache import default_cache_dir
 from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
+from roleplay.evals.batch import (
+    BatchCapable,
+    BatchModel,
+    BatchOptions,
+    BatchReport,
+    BatchRouter,
+    finish,
+    run_batch,
+)
 from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.transcript import Transcript, atomic_write
 
-__all__ = ["BulkItem", "expand_inputs", "is_bulk", "run_bulk"]
+__all__ = ["BulkItem", "BulkRun", "expand_inputs", "is_bulk", "run_bulk"]
 
 # What a folder is searched for: every format the importers read.
 SUFFIXES = (".json", ".txt", ".vtt", ".srt")
@@ -115,6 +129,29 @@ def _load_earlier(path: Path, digest: str, fingerprint: str) -> Evaluation | Non
         return None
 
 
+@dataclass
+class BulkRun:
+    """What a bulk run did besides its items: the limit it ended at and the batch, if any."""
+
+    limiter: AdaptiveLimiter
+    batch: BatchReport | None = None
+
+    def notes(self) -> list[str]:
+        """Lines for the end of the run."""
+        out = [self.batch.summary()] if self.batch is not None else []
+        lim = self.limiter
+        return [*out, f"concurrency: {lim.describe()} (peak {lim.peak}, halved {lim.decreases} "
+                      f"time(s), {lim.overloads} 429/timeout(s))"]
+
+
+def _batch_dir(out_dir: Path | None, fingerprint: str, digests: dict[str, str]) -> Path:
+    if out_dir is not None:
+        return out_dir
+    # Without --out-dir the batch state needs a stable home: one per evaluator and file set.
+    key = hashlib.sha256(json.dumps([fingerprint, sorted(digests.values())]).encode())
+    return default_cache_dir() / "batches" / key.hexdigest()[:16]
+
+
 def run_bulk(
     files: Sequence[Path],
     evaluator: Evaluator,
@@ -123,12 +160,18 @@ def run_bulk(
     out_dir: Path | None,
     concurrency: int,
     resume: bool = True,
+    limiter: AdaptiveLimiter | None = None,
+    batch: BatchOptions | None = None,
+    run: BulkRun | None = None,
 ) -> list[BulkItem]:
-    """Evaluate every file, ``concurrency`` at a time, saving each result as it finishes.
+    """Evaluate every file, saving each result as it finishes.
 
-    A file that cannot be read or evaluated is recorded with its error and the run goes on;
-    a configuration error or an empty quota (which would fail every file alike) stops it, with
-    every finished result kept.
+    Judge calls share ``limiter`` (default: an adaptive one starting at ``concurrency``).
+    With ``batch``, the first judge call of each transcript goes through the endpoint's Batch
+    API; failed or unrun lines and re-asks are made live. A file that cannot be read or
+    evaluated is recorded with its error and the run goes on; a configuration error or an
+    empty quota (which would fail every file alike) stops it, with every finished result kept.
+    ``run``, when given, receives the limiter and the batch report.
     """
     items = [BulkItem(f, k) for f, k in zip(files, _keys(files), strict=True)]
     fingerprint = evaluator.fingerprint
@@ -143,9 +186,52 @@ def run_bulk(
             pending.append(item)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
+    limiter = limiter or AdaptiveLimiter(concurrency)
+    if run is not None:
+        run.limiter = limiter
+    judged = evaluator.judge_model is not None and not evaluator.signals_only
+    live = evaluator.judge_model
+    try:
+        if judged:
+            evaluator.judge_model = attach(live, limiter)
+        return _run(items, pending, evaluator, read, out_dir, digests, limiter, batch, run)
+    finally:
+        # The run's wrappers (limiter, batch replies) belong to this run only.
+        evaluator.judge_model = live
+
+
+def _run(items: list[BulkItem], pending: list[BulkItem], evaluator: Evaluator,
+         read: Callable[[Path], Transcript], out_dir: Path | None, digests: dict[str, str],
+         limiter: AdaptiveLimiter, batch: BatchOptions | None,
+         run: BulkRun | None) -> list[BulkItem]:
+    fingerprint = evaluator.fingerprint
+    judged = evaluator.judge_model is not None and not evaluator.signals_only
+    live = getattr(evaluator.judge_model, "_model", evaluator.judge_model)
+    router: BatchRouter | None = None
+    batch_dir = _batch_dir(out_dir, fingerprint, digests)
+    if batch is not None and judged and pending:
+        if not isinstance(live, BatchCapable):
+            raise ConfigError("--batch needs the OpenAI-compatible judge model (a Files and "
+                              f"Batch API); {type(live).__name__} has none")
+        router = BatchRouter(live)
+        evaluator.judge_model = BatchModel(evaluator.judge_model, router)
+        readable = []
+        for item in pending:
+            try:
+                readable.append((item.key, read(item.file)))
+            except RoleplayError:
+                pass  # the live pass records the error for this file
+        report = asyncio.run(run_batch(router, readable, evaluator.aevaluate, batch_dir, batch,
+                                       "evaluate"))
+        if run is not None:
+            run.batch = report
     failed = 0
-    bar = ProgressBar("evaluate", len(items), done=len(items) - len(pending),
-                      status=_failures(failed))
+
+    def status() -> str:
+        return f"{_failures(failed)}, {limiter.describe()}"
+
+    bar = ProgressBar("evaluate", len(items), done=len(items) - len(pending), status=status())
+    limiter.on_change = lambda _limit: bar.set_status(status())
 
     def one(item: BulkItem) -> None:
         try:
@@ -161,18 +247,23 @@ def run_bulk(
                                     ensure_ascii=False) + "\n")
 
     with bar.context():
-        with ThreadPoolExecutor(max_workers=max(1, concurrency),
+        # Files wait for a slot of the limiter, so there are as many threads as it may allow.
+        with ThreadPoolExecutor(max_workers=max(1, limiter.maximum),
                                 thread_name_prefix="evaluate") as pool:
             futures = {pool.submit(one, item): item for item in pending}
             try:
                 for future in as_completed(futures):
                     future.result()
                     failed += futures[future].error is not None
-                    bar.advance(_failures(failed))
+                    bar.advance(status())
             except BaseException:
                 for f in futures:
                     f.cancel()
                 raise
+    if router is not None:
+        finish(batch_dir)
+        if run is not None and run.batch is not None:
+            run.batch.live_calls = router.live_calls
     return items
 
 

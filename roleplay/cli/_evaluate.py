@@ -10,10 +10,24 @@ from pathlib import Path
 from typing import Any, cast
 
 from roleplay.cli import _common
-from roleplay.cli._bulk import expand_inputs, is_bulk, print_summary, run_bulk, to_csv, to_jsonl
+from roleplay.cli._bulk import (
+    BulkRun,
+    expand_inputs,
+    is_bulk,
+    print_summary,
+    run_bulk,
+    to_csv,
+    to_jsonl,
+)
 from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError
+from roleplay.evals.batch import BatchOptions
 from roleplay.evaluate import Evaluator
+from roleplay.llm._limiter import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_START_CONCURRENCY,
+    AdaptiveLimiter,
+)
 from roleplay.llm.base import ChatModel, ModelSettings
 from roleplay.report import Format, print_report, render
 from roleplay.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
@@ -71,8 +85,24 @@ def register(subparsers: Any) -> None:
     bulk.add_argument("--out-dir", type=Path, default=None, metavar="DIR",
                       help="save each transcript's result here as it finishes; a re-run reuses "
                       "results of unchanged files and settings")
-    bulk.add_argument("--concurrency", type=_positive, default=8, metavar="N",
-                      help="transcripts judged at once (default 8)")
+    bulk.add_argument("--concurrency", type=_positive, default=DEFAULT_START_CONCURRENCY,
+                      metavar="N",
+                      help=f"judge calls in flight at the start (default "
+                      f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
+                      "for calls of a few seconds); the limit then adapts: +1 after 8 "
+                      "successes, halved on a 429 or a timeout, paused for retry-after")
+    bulk.add_argument("--max-concurrency", type=_positive, default=DEFAULT_MAX_CONCURRENCY,
+                      metavar="N",
+                      help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
+    bulk.add_argument("--fixed-concurrency", action="store_true",
+                      help="keep the limit at --concurrency instead of adapting it")
+    bulk.add_argument("--batch", action="store_true",
+                      help="send the judge calls as one Batch API job (OpenAI: half price, "
+                      "results within 24 h); its id is saved in --out-dir (else under the "
+                      "cache folder), so the same command resumes it after a kill; failed or "
+                      "unrun lines and re-asks after an invalid reply are made live")
+    bulk.add_argument("--poll-interval", type=float, default=60.0, metavar="SECONDS",
+                      help="the longest wait between two polls of a batch (default 60)")
     bulk.add_argument("--no-resume", action="store_true",
                       help="evaluate every file again even if --out-dir holds its result")
     add_transcript_args(parser)
@@ -114,7 +144,7 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError("--signals-only and --dry-run cannot be combined: a signals-only run "
                           "makes no judge request")
     fmt = _format(args)
-    if is_bulk(args.transcript) or fmt in ("jsonl", "csv"):
+    if is_bulk(args.transcript) or fmt in ("jsonl", "csv") or args.batch:
         return _handle_bulk(args, fmt)
     if args.out_dir is not None:
         raise ConfigError("--out-dir is for several transcripts; use --out FILE for one")
@@ -154,14 +184,24 @@ def _evaluator(args: argparse.Namespace, rubric: Rubric) -> Evaluator:
 def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
     if args.dry_run:
         raise ConfigError("--dry-run shows one judge request: pass one transcript")
+    if args.batch and args.signals_only:
+        raise ConfigError("--batch sends judge calls; --signals-only makes none")
+    if not args.poll_interval > 0:
+        raise ConfigError(f"must be positive, got {args.poll_interval}", field="--poll-interval")
     if fmt not in ("text", "jsonl", "csv"):
         raise ConfigError(f"--format {fmt} is one report per transcript; with several use "
                           "--format jsonl or csv (and --out-dir for a file per transcript)")
     files = expand_inputs(args.transcript)
     evaluator = _evaluator(args, load_rubric(args.rubric))
+    limiter = AdaptiveLimiter(args.concurrency, args.max_concurrency,
+                              adaptive=not args.fixed_concurrency)
+    run = BulkRun(limiter)
     items = run_bulk(files, evaluator, lambda path: read_transcript(args, path),
                      out_dir=args.out_dir, concurrency=args.concurrency,
-                     resume=not args.no_resume)
+                     resume=not args.no_resume, limiter=limiter, run=run,
+                     batch=BatchOptions(first_poll=min(1.0, args.poll_interval),
+                                        max_poll=args.poll_interval, progress=True)
+                     if args.batch else None)
     data = to_csv(items) if fmt == "csv" else to_jsonl(items) if fmt == "jsonl" else None
     if data is not None and args.out:
         _emit(args, data)
@@ -169,6 +209,9 @@ def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
         sys.stdout.write(data)
     # With the data on stdout, the table goes to stderr so a pipe gets only the data.
     print_summary(items, file=sys.stderr if data is not None and not args.out else sys.stdout)
+    if not args.signals_only:
+        for note in run.notes():
+            print(f"roleplay: {note}", file=sys.stderr)
     return 1 if any(item.error for item in items) else 0
 
 
