@@ -3,6 +3,8 @@ stated, the candidate's own experience), in any words, not by "fit" or "match" (
 
 from __future__ import annotations
 
+import pytest
+
 from roleplay.evaluate import Evaluator, compute_signals
 from roleplay.evaluate.results import CriterionResult
 from roleplay.importing import parse_transcript
@@ -48,12 +50,30 @@ def test_a_need_linked_to_experience_passes_before_the_last_goodbye() -> None:
     assert result.passed is True and result.score == 4
 
 
-def test_echoing_the_interviewers_need_with_nothing_of_ones_own_is_no_recap() -> None:
-    result = recap(
-        "Candidate: So you need someone to get the Monday backlog under control. Thanks for your "
-        "time today.\n"
-        "Interviewer: Thank you.\n")
+@pytest.mark.parametrize("echo", [
+    "So you need someone to get the Monday backlog under control. Thanks for your time today.",
+    "Okay. So just so I've got it: you need someone to get the Monday backlog under control. "
+    "When will you let people know?",
+])
+def test_echoing_the_interviewers_need_with_nothing_of_ones_own_is_no_recap(echo: str) -> None:
+    result = recap(f"Candidate: {echo}\nInterviewer: Thank you.\n")
     assert (result.score, result.passed) == (1, False)
+
+
+def test_a_team_result_brought_to_the_stated_need_is_a_recap() -> None:
+    result = recap(
+        "Candidate: One last thought: our team cut missed collections by 70 percent last winter, "
+        "and I want to bring that to your Monday backlog.\n"
+        "Interviewer: Thanks.\n")
+    assert result.passed is True and result.score == 5
+
+
+def test_a_need_linked_to_experience_without_interest_stops_at_level_three() -> None:
+    result = recap(
+        "Candidate: For what it's worth, the Monday backlog you described is the problem I fixed "
+        "on nights at the depot.\n"
+        "Interviewer: Thanks.\n")
+    assert result.score == 3
 
 
 def test_a_thank_you_and_a_plea_are_no_recap() -> None:

@@ -337,7 +337,7 @@ _NEED_POINTER = _rx(
 # "That's what I've been doing"), not a claimed strength ("I'm a hard worker").
 _OWN_EXPERIENCE = _rx(
     r"\bi(?:'ve|\s+have)\s+(?:also\s+|already\s+|just\s+)?(?:been\s+\w+ing|done|built|led|run|"
-    r"taken|made|cut|set|brought|delivered|managed|handled|fixed|rebuilt|trained|turned|got|won|"
+    r"taken|made|cut|set|brought|delivered|managed|handled|fixed|rebuilt|trained|turned|won|"
     r"worked|spent|grown|reduced|launched|shipped|kept)\b",
     r"\bthat(?:'s|\s+is)\s+(?:exactly\s+)?what\s+i(?:'ve|\s+have)?\s+(?:been\s+)?(?:doing|done|did)\b",
     r"\b(?:the\s+same|a\s+(?:very\s+)?similar)\s+(?:problem|thing|situation|challenge)\s+i\b",
@@ -352,6 +352,11 @@ _RECAP_INTEREST = _rx(
     r"\b(?:work|job|role)\s+i\s+(?:really\s+)?want\s+to\s+do\b",
     r"\bi\s+(?:really\s+)?want\s+to\s+do\s+(?:it|that|this|the\s+same)\b",
     r"\bwhere\s+i(?:'d|\s+would)\s+(?:most\s+)?like\b",
+    # Wanting to bring what they did to this job ("I want to bring that to your backlog").
+    r"\bi\s+(?:really\s+)?(?:want|hope|plan)\s+to\s+(?:bring|do|apply|repeat|build\s+on)\s+"
+    r"(?:that|this|it|the\s+same|something|what|all)\b",
+    r"\b(?:can't|cannot)\s+wait\s+to\b", r"\blooking\s+forward\s+to\s+(?:bringing|doing|"
+    r"getting|starting|working|joining)\b",
     r"\b(?:quiero|me\s+encantaría|me\s+gustaría)\b", r"\b(?:ich\s+würde\s+(?:sehr\s+)?gerne|"
     r"möchte\s+ich)\b",
 )

@@ -74,7 +74,10 @@ class RecapSignal(_Frozen):
             if self.words > RECAP_RAMBLING_WORDS:
                 return 2
             return 5 if self.result and self.words <= RECAP_BRIEF_WORDS else 4
-        if (self.interest or self.fit_claim) and (self.strength or self.experience):
+        # A stated need linked to what the candidate did, with no word of wanting the job, is
+        # still a recap, short of level 4's interest.
+        if ((self.interest or self.fit_claim) and (self.strength or self.experience)
+                or (self.need and self.experience)):
             return 2 if self.words > RECAP_RAMBLING_WORDS else 3
         if self.fit_claim or self.plain_interest:
             return 2

@@ -217,9 +217,9 @@ def _asked_for_job(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
 def _closing_recap(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
     r = s.recap
     if r is None or r.level() == 1:
-        why = ("only restates the interviewer's words, with no interest or experience of the "
+        why = ("only restate the interviewer's words, with no interest or experience of the "
                f"candidate's (T{r.turn})" if r is not None and r.need else
-               "holds no statement of interest, fit or experience")
+               "hold no statement of interest, fit or experience")
         return _scored(c, 1, f"no closing recap: the last candidate turns of the close {why}.")
     level = r.level()
     hits = r.hits[:4]
