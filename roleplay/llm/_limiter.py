@@ -52,7 +52,8 @@ class AdaptiveLimiter:
         maximum: The highest limit it grows to (raised to ``start`` when lower).
         minimum: The lowest limit it halves to.
         grow_after: Successes in a row before the limit grows by one.
-        adaptive: False keeps the limit at ``start`` (a fixed limit; retry hints still pause).
+        adaptive: False makes it a plain semaphore of ``start`` slots: no growth, no halving
+            and no shared pause (each call's retries still honour their own hints).
         on_change: Called with the new limit whenever it changes (e.g. a progress bar).
         clock: Monotonic seconds (tests may inject one).
     """
@@ -173,7 +174,7 @@ class AdaptiveLimiter:
             elif is_overload(exc):
                 self.overloads += 1
                 self._streak = 0
-                hint = retry_hint(exc)
+                hint = retry_hint(exc) if self.adaptive else None
                 if hint:
                     self._paused_until = max(self._paused_until, self._clock() + hint)
                 # One decrease per overload: calls started before the last decrease say nothing

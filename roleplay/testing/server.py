@@ -22,6 +22,7 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Union
@@ -83,6 +84,10 @@ class OpenAICompatServer:
         concurrency_limit: Answer 429 ``rate_limit_exceeded`` (with ``retry-after-ms``) to a
             chat request that arrives while this many others are being answered, as a
             provider's concurrency cap does; ``None`` for no cap.
+        rate_limit_every: Answer 429 ``rate_limit_exceeded`` (with ``retry-after-ms``) to every
+            n-th chat request, and to every request that arrives before that hint has passed,
+            as a provider whose request budget ran dry does (deterministic by request order;
+            the window makes clients that ignore the hint pay for it).
         limit_retry_after_ms: The ``retry-after-ms`` hint of those 429s.
     """
 
@@ -98,6 +103,7 @@ class OpenAICompatServer:
         chunk_delay: float = 0.0,
         openai_headers: bool = True,
         concurrency_limit: int | None = None,
+        rate_limit_every: int | None = None,
         limit_retry_after_ms: float = 20.0,
     ) -> None:
         self.responder = responder
@@ -116,10 +122,13 @@ class OpenAICompatServer:
         self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.concurrency_limit = concurrency_limit
+        self.rate_limit_every = rate_limit_every
         self.limit_retry_after_ms = limit_retry_after_ms
         self._in_flight = 0
+        self._admitted = 0
+        self._closed_until = 0.0
         self.rate_limited = 0
-        """Chat requests answered 429 by the concurrency cap."""
+        """Chat requests answered 429 by the concurrency cap or the request budget."""
         self._batches = BatchStore(self._answer_line)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -368,6 +377,15 @@ class OpenAICompatServer:
         with self._lock:
             capped = (self.concurrency_limit is not None
                       and self._in_flight >= self.concurrency_limit)
+            if self.rate_limit_every is not None and not capped:
+                now = time.monotonic()
+                if now < self._closed_until:
+                    capped = True
+                else:
+                    self._admitted += 1
+                    if self._admitted % self.rate_limit_every == 0:
+                        capped = True
+                        self._closed_until = now + self.limit_retry_after_ms / 1000
             if capped:
                 self.rate_limited += 1
             else:
