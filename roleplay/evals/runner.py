@@ -501,7 +501,7 @@ async def _batch_phase(prep: _Prepared, lazy: LazyModel, options: BatchOptions,
     report = await run_batch(router, [(c.id, c.transcript) for c in prep.pending],
                              prep.evaluator.aevaluate, prep.run_dir,
                              BatchOptions(options.first_poll, options.max_poll, options.sleep,
-                                          options.progress and progress, options.on_poll),
+                                          options.progress or progress, options.on_poll),
                              f"eval {prep.suite.id}")
     return router, report
 
