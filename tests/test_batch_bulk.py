@@ -101,7 +101,7 @@ def test_a_killed_bulk_batch_resumes_and_retries_expired_lines_live(
                      batch=BatchOptions(sleep=lambda _s: None), run=run)
     uploads = [r for r in server.requests if r.method == "POST" and r.path == "/v1/files"]
     assert len(uploads) == 1  # the resumed run polled the saved batch
-    assert run.batch is not None and run.batch.batch_id == saved["batch_id"]
+    assert run.batch is not None and run.batch.batch_id == saved["parts"][0]["batch_id"]
     assert run.batch.resumed and run.batch.status == "expired"
     assert (run.batch.answered, run.batch.never_ran) == (5, 3)
     assert len(server.chat_requests) == 3 and run.batch.live_calls == 3

@@ -77,7 +77,7 @@ def test_batch_verdicts_equal_the_live_run_on_the_same_replies(
     assert server.batch_lines_run == live_gold.judge_calls
     assert result.batch is not None and "0 live judge call(s)" in result.batch
     state = json.loads((result.run_dir / STATE_FILE).read_text())
-    assert state["consumed"] is True and state["status"] == "completed"
+    assert state["consumed"] is True and [p["status"] for p in state["parts"]] == ["completed"]
     assert len(state["lines"]) == live_gold.judge_calls
     assert {line["item"] for line in state["lines"].values()} <= {c.id for c in gold.cases}
 
@@ -105,13 +105,14 @@ def test_a_killed_batch_run_resumes_the_same_batch_without_uploading_again(
     assert len(caught) == 1 and isinstance(caught[0], KeyboardInterrupt)
     (run_dir,) = tmp_path.iterdir()
     saved = json.loads((run_dir / STATE_FILE).read_text())
-    assert saved["batch_id"].startswith("batch_") and saved["consumed"] is False
+    (part,) = saved["parts"]
+    assert part["batch_id"].startswith("batch_") and saved["consumed"] is False
     assert not (run_dir / "cases").exists()  # nothing recorded before the results came
     assert _posts(server, "/v1/files") == 1
 
     result = _run(gold, server, tmp_path, batch=NO_WAIT)
     assert _posts(server, "/v1/files") == 1 and _posts(server, "/v1/batches") == 1
-    assert result.batch is not None and saved["batch_id"] in result.batch
+    assert result.batch is not None and part["batch_id"] in result.batch
     assert "resumed" in result.batch
     assert server.chat_requests == []
     assert _verdicts(result) == _verdicts(live_gold)
@@ -187,3 +188,30 @@ def test_batch_mode_refuses_signals_only_and_budgets(gold: EvalSuite,
         _run(gold, server, tmp_path, batch=NO_WAIT, signals_only=True)
     with pytest.raises(ConfigError, match="--batch"):
         _run(gold, server, tmp_path, batch=NO_WAIT, max_cost=1.0)
+
+
+def test_a_big_job_is_split_into_batches_within_the_limits(
+        gold: EvalSuite, live_gold: SuiteResult, server: OpenAICompatServer,
+        tmp_path: Path) -> None:
+    options = BatchOptions(sleep=lambda _s: None, max_lines=10)
+    result = _run(gold, server, tmp_path, batch=options)
+    parts = -(-live_gold.judge_calls // 10)
+    assert _posts(server, "/v1/files") == parts and _posts(server, "/v1/batches") == parts
+    state = json.loads((result.run_dir / STATE_FILE).read_text())
+    assert [len(p["custom_ids"]) for p in state["parts"]][:-1] == [10] * (parts - 1)
+    assert result.batch is not None and result.batch.startswith("batches ")
+    assert server.chat_requests == []
+    assert _verdicts(result) == _verdicts(live_gold)
+
+
+def test_several_samples_per_case_each_get_their_own_line(
+        gold: EvalSuite, tmp_path: Path) -> None:
+    suite = dataclasses.replace(gold, cases=gold.cases[:5])
+    with OpenAICompatServer(responder=judge_responder()) as live_server:
+        live = _run(suite, live_server, tmp_path / "live", samples=3)
+    with OpenAICompatServer(responder=judge_responder()) as batch_server:
+        batched = _run(suite, batch_server, tmp_path / "batch", batch=NO_WAIT, samples=3)
+        assert batch_server.chat_requests == []
+        assert batch_server.batch_lines_run == live.judge_calls
+    assert live.judge_calls == 3 * sum(1 for r in live.records.values() if r.judge_calls)
+    assert _verdicts(batched) == _verdicts(live)

@@ -42,6 +42,8 @@ from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate.judge import NONCE_PLACEHOLDER, transcript_tag
 from roleplay.llm.base import ChatRequest, ChatResponse, DeltaCallback
 from roleplay.llm.batch import (
+    MAX_BYTES,
+    MAX_LINES,
     BatchClient,
     BatchLine,
     BatchState,
@@ -98,6 +100,8 @@ class BatchOptions:
         sleep: How to wait (tests pass a no-op).
         progress: Show a progress bar of the batch's lines.
         on_poll: Called with every status polled (after it is saved).
+        max_lines: Lines per batch; a bigger job is split into several batches.
+        max_bytes: Input bytes per batch, likewise.
     """
 
     first_poll: float = 1.0
@@ -105,6 +109,8 @@ class BatchOptions:
     sleep: Callable[[float], None] = time.sleep
     progress: bool = False
     on_poll: Callable[[BatchStatus], None] | None = None
+    max_lines: int = MAX_LINES
+    max_bytes: int = MAX_BYTES
 
 
 @dataclass
@@ -128,11 +134,12 @@ class BatchReport:
         """One line for the terminal."""
         if self.batch_id is None:
             return "batch: nothing to send (every judge reply was cached or not needed)"
+        noun = "batches" if "," in self.batch_id else "batch"
         how = "resumed" if self.resumed else "created"
-        text = (f"batch {self.batch_id} ({how}, {self.status}): {self.answered} of {self.lines} "
-                "lines answered")
+        text = (f"{noun} {self.batch_id} ({how}, {self.status}): {self.answered} of "
+                f"{self.lines} lines answered")
         if self.failed or self.never_ran:
-            text += (f"; {self.failed} failed and {self.never_ran} never ran, retried live")
+            text += f"; {self.failed} failed and {self.never_ran} never ran, retried live"
         return text + f"; {self.live_calls} live judge call(s) in all"
 
 
@@ -293,11 +300,12 @@ async def run_batch(router: BatchRouter, items: Sequence[tuple[str, Any]],
     client = router.model.batch_client()
     try:
         state, report.resumed = await asyncio.to_thread(
-            submit_or_resume, client, plan.lines, state_path, router.model.endpoint)
-        report.batch_id = state.batch_id
+            submit_or_resume, client, plan.lines, state_path, router.model.endpoint,
+            max_lines=options.max_lines, max_bytes=options.max_bytes)
+        report.batch_id = ", ".join(state.batch_ids)
         report.lines = len(state.lines)
-        bar = ProgressBar(f"{label} batch {state.batch_id}", len(state.lines),
-                          status="submitted", enabled=options.progress)
+        bar = ProgressBar(f"{label} batch", len(state.lines), status="submitted",
+                          enabled=options.progress)
 
         def polled(status: BatchStatus) -> None:
             bar.update(status.completed + status.failed, _progress_status(status))
@@ -305,17 +313,18 @@ async def run_batch(router: BatchRouter, items: Sequence[tuple[str, Any]],
                 options.on_poll(status)
 
         with bar.context():
-            final = await asyncio.to_thread(
+            finals = await asyncio.to_thread(
                 wait, client, state, state_path, on_poll=polled, sleep=options.sleep,
                 first_interval=options.first_poll, max_interval=options.max_poll)
-        report.status = final.status
-        if final.status == "failed":
+        report.status = ", ".join(sorted({s.status for s in finals})) or "never created"
+        invalid = [s for s in finals if s.status == "failed"]
+        if invalid:
             state.consumed = True
             save_state(state_path, state)
-            raise ConfigError(f"the batch {final.id} failed validation: "
-                              f"{'; '.join(final.errors) or 'no reason given'}",
+            raise ConfigError(f"the batch {invalid[0].id} failed validation: "
+                              f"{'; '.join(invalid[0].errors) or 'no reason given'}",
                               path=str(state_path))
-        results = await asyncio.to_thread(download, client, final, sorted(state.lines))
+        results = await asyncio.to_thread(download, client, finals, sorted(state.lines))
     finally:
         close = getattr(client, "close", None)
         if callable(close):

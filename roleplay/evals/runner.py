@@ -15,6 +15,7 @@ first (`roleplay.evals.batch`); its failed and unrun lines and any re-ask are ma
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -500,8 +501,7 @@ async def _batch_phase(prep: _Prepared, lazy: LazyModel, options: BatchOptions,
     lazy.intercept = router.intercept
     report = await run_batch(router, [(c.id, c.transcript) for c in prep.pending],
                              prep.evaluator.aevaluate, prep.run_dir,
-                             BatchOptions(options.first_poll, options.max_poll, options.sleep,
-                                          options.progress or progress, options.on_poll),
+                             dataclasses.replace(options, progress=options.progress or progress),
                              f"eval {prep.suite.id}")
     return router, report
 
