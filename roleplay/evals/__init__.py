@@ -6,6 +6,7 @@ compares with the committed baseline; `render_report` prints it as text, Markdow
 The statistics (weighted kappa, Krippendorff's alpha ...) live in `roleplay.evals.stats`.
 """
 
+from roleplay.evals.agreement import Agreement, measure_agreement
 from roleplay.evals.baseline import (
     Baseline,
     BaselineVerdict,
@@ -52,6 +53,7 @@ from roleplay.evals.suite import (
 )
 
 __all__ = [
+    "Agreement",
     "AgreementStats",
     "Baseline",
     "BaselineVerdict",
@@ -87,6 +89,7 @@ __all__ = [
     "load_baseline",
     "load_suite",
     "make_baseline",
+    "measure_agreement",
     "render_estimate",
     "render_report",
     "run_suite",

@@ -30,8 +30,9 @@ from roleplay.evals import (
     load_baseline,
     load_suite,
 )
+from roleplay.evals.agreement import measure_agreement
 from roleplay.evals.render import cache_versions
-from roleplay.evals.stats import CriterionPair, JudgeVerdict, LabelVerdict, agreement_stats
+from roleplay.evals.stats import JudgeVerdict, LabelVerdict
 from roleplay.evaluate import Evaluation
 from roleplay.rubric import load_rubric
 from roleplay.web.views import esc, page, transcript_html
@@ -101,25 +102,7 @@ def load_run(run: Run, suite: EvalSuite) -> EvalReport:
         records[record.case_id] = record
     rubric = load_rubric(suite.rubric_ref())
     thresholds = {c.id: c.pass_threshold for c in rubric.criteria}
-    labels: dict[str, dict[str, LabelVerdict]] = {}
-    pairs: dict[str, list[CriterionPair]] = {k: [] for k in thresholds}
-    agreement: dict[str, float] = {}
-    for case in suite.cases:
-        labels[case.id] = {}
-        for k, mark in thresholds.items():
-            label = case.labels.get(k)
-            if label is None or label.score == "na":
-                lv = LabelVerdict()
-            else:
-                lv = LabelVerdict(score=label.score, passed=label.passed
-                                  if label.passed is not None else label.score >= mark)
-            labels[case.id][k] = lv
-            saved = records.get(case.id)
-            verdict = saved.verdicts.get(k, JudgeVerdict(status="missing")) if saved \
-                else JudgeVerdict(status="failed")
-            pairs[k].append(CriterionPair(case.id, lv, verdict, mark))
-        mine = [p for k in thresholds for p in pairs[k] if p.case_id == case.id]
-        agreement[case.id] = sum(p.label.verdict == p.judge.verdict for p in mine) / len(mine)
+    measured = measure_agreement(suite.cases, records, thresholds)
     first = next(iter(records.values()), None)
     mode: Mode = "signals_only" if run.signals_only else "judge"
     result = SuiteResult(
@@ -127,11 +110,9 @@ def load_run(run: Run, suite: EvalSuite) -> EvalReport:
         rubric_id=rubric.id, rubric_version=rubric.version,
         judge_model=(first.evaluation or {}).get("judge_model") if first else None,
         samples=run.samples, run_dir=run.path, criteria=list(thresholds), thresholds=thresholds,
-        records=records, labels=labels,
+        records=records, labels=measured.labels,
         failed={c.id: "no record in the run folder" for c in suite.cases if c.id not in records},
-        stats={k: agreement_stats(v) for k, v in pairs.items()},
-        overall=agreement_stats([p for v in pairs.values() for p in v]),
-        case_agreement=agreement,
+        stats=measured.stats, overall=measured.overall, case_agreement=measured.case_agreement,
     )
     config = suite.config.mode(mode)
     path = suite.baseline_path(mode)
