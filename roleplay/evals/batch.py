@@ -244,7 +244,6 @@ def _custom_id(number: int, key: str, call: int) -> str:
 @dataclass
 class _Plan:
     lines: list[BatchLine] = field(default_factory=list)
-    digests: dict[str, str] = field(default_factory=dict)
 
 
 async def _collect(router: BatchRouter, items: Sequence[tuple[str, Any]],
@@ -262,10 +261,10 @@ async def _collect(router: BatchRouter, items: Sequence[tuple[str, Any]],
                 log.debug("no batch line for %s: %s", key, exc)
             for call, request in enumerate(recorded):
                 body = router.model.batch_body(request)
+                # Numbered, so that sorting the ids restores the order of the calls.
                 custom_id = _custom_id(len(plan.lines), key, call)
-                plan.digests[custom_id] = identity(body)
                 plan.lines.append(BatchLine(custom_id, body, {"item": key, "call": call,
-                                                              "identity": plan.digests[custom_id]}))
+                                                              "identity": identity(body)}))
     finally:
         router.stop_recording()
     return plan
