@@ -1,7 +1,8 @@
 """suite_wall: wall time of an eval-suite run against the ideal set by latency and concurrency.
 
-What is measured: `roleplay.evals.run_suite` over the gold suite with concurrency 16, the judge
-(`AsyncOpenAIChatModel`) pointed at the local server, which waits 300 ms before every answer
+What is measured: `roleplay.evals.run_suite` over the gold suite with a fixed concurrency of 16
+(the adaptive limit off, so the ideal below is what runs), the judge (`AsyncOpenAIChatModel`)
+pointed at the local server, which waits 300 ms before every answer
 (``latency``), an empty judge cache and an empty run folder (fresh temporary directory), so
 every judged case costs one call. The wall time covers the whole `run_suite` call: planning
 and estimates, signals, request building, the calls, quote verification, policy, coaching,
@@ -44,7 +45,7 @@ def _once(suite: EvalSuite, server: OpenAICompatServer) -> tuple[float, int]:
             start = time.perf_counter()
             result = run_suite(suite, resolve_model=async_resolver(server.base_url),
                                cache=cache, runs_dir=Path(tmp) / "runs",
-                               concurrency=CONCURRENCY)
+                               concurrency=CONCURRENCY, adaptive=False)
             wall = time.perf_counter() - start
         finally:
             cache.close()

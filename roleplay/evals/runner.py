@@ -34,6 +34,7 @@ from roleplay.evals._protocols import (
     JudgeCache,
 )
 from roleplay.evals._rubric import RubricInfo, rubric_info
+from roleplay.evals.agreement import measure_agreement
 from roleplay.evals.batch import (
     BatchCapable,
     BatchOptions,
@@ -44,12 +45,7 @@ from roleplay.evals.batch import (
 )
 from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate, CaseRecord, RunEstimate, SuiteResult
-from roleplay.evals.stats import (
-    CriterionPair,
-    JudgeVerdict,
-    LabelVerdict,
-    agreement_stats,
-)
+from roleplay.evals.stats import JudgeVerdict
 from roleplay.evals.suite import EvalCase, EvalSuite, Mode
 from roleplay.llm._limiter import (
     DEFAULT_MAX_CONCURRENCY,
@@ -516,47 +512,20 @@ def _fatal(exc: RoleplayError) -> bool:
     return isinstance(exc, (ConfigError, QuotaExceededError))
 
 
-def _label(case: EvalCase, criterion: str, threshold: int) -> LabelVerdict:
-    label = case.labels[criterion]
-    if label.score == "na":
-        return LabelVerdict()
-    passed = label.passed if label.passed is not None else label.score >= threshold
-    return LabelVerdict(score=label.score, passed=passed)
-
-
 def _result(prep: _Prepared, records: dict[str, CaseRecord], *, failed: dict[str, str],
             not_run: Sequence[str], usage: Usage, cost: float | None, calls: int,
             hits: int) -> SuiteResult:
     info = prep.info
-    measured = [c for c in prep.suite.cases if c.id not in not_run]
-    labels = {c.id: {k: _label(c, k, info.thresholds[k]) for k in info.criteria}
-              for c in prep.suite.cases}
-    pairs: dict[str, list[CriterionPair]] = {k: [] for k in info.criteria}
-    for case in measured:
-        record = records.get(case.id)
-        for criterion in info.criteria:
-            if record is None:
-                verdict = JudgeVerdict(status="failed")
-            else:
-                verdict = record.verdicts.get(criterion, JudgeVerdict(status="missing"))
-            label = labels[case.id][criterion]
-            pairs[criterion].append(
-                CriterionPair(case.id, label, verdict, info.thresholds[criterion])
-            )
-    stats = {k: agreement_stats(pairs[k]) for k in info.criteria}
-    pooled = [p for k in info.criteria for p in pairs[k]]
-    case_agreement: dict[str, float] = {}
-    for case in measured:
-        mine = [p for k in info.criteria for p in pairs[k] if p.case_id == case.id]
-        case_agreement[case.id] = sum(p.label.verdict == p.judge.verdict for p in mine) / len(mine)
+    measured = measure_agreement(prep.suite.cases, records,
+                                 {k: info.thresholds[k] for k in info.criteria}, not_run=not_run)
     return SuiteResult(
         suite_id=prep.suite.id, mode=prep.mode, fingerprint=prep.evaluator.fingerprint,
         rubric_id=info.id, rubric_version=info.version, judge_model=prep.model_name,
         samples=prep.samples, run_dir=prep.run_dir, criteria=list(info.criteria),
-        thresholds=dict(info.thresholds), records=records, labels=labels,
+        thresholds=dict(info.thresholds), records=records, labels=measured.labels,
         resumed=sorted(prep.done), failed=failed, not_run=list(not_run), usage=usage,
-        cost_usd=cost, judge_calls=calls, cache_hits=hits, stats=stats,
-        overall=agreement_stats(pooled), case_agreement=case_agreement,
+        cost_usd=cost, judge_calls=calls, cache_hits=hits, stats=measured.stats,
+        overall=measured.overall, case_agreement=measured.case_agreement,
     )
 
 
