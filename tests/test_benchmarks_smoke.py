@@ -41,6 +41,9 @@ KEYS = {
     "trimming": ["benchmark", "turns", "interviewer_calls", "budget_small", "budget_huge",
                  "trimmed_prompt_tokens", "untrimmed_prompt_tokens", "trimmed_largest_request",
                  "untrimmed_largest_request", "ratio"],
+    "concurrency": ["benchmark", "cases", "latency_wall_ratio", "budget_requests_adaptive",
+                    "budget_requests_fixed8", "budget_lost_adaptive", "budget_lost_fixed8",
+                    "cap_requests_ratio", "batch_http_requests", "live_http_requests", "ratio"],
 }
 TITLES = {
     "overhead": "median time per interviewer turn",
@@ -49,6 +52,7 @@ TITLES = {
     "suite_wall": "eval suite wall time",
     "rerun_calls": "judge calls per re-run",
     "trimming": "total prompt tokens of one interview",
+    "concurrency": "adaptive limit and batch mode",
 }
 
 
@@ -129,6 +133,10 @@ def test_the_counts_that_do_not_depend_on_the_machine(quick_run: tuple[int, str]
     wall = found["suite_wall"]
     assert wall["calls"] == wall["cases"] and wall["ideal_s"] == pytest.approx(wall["latency_s"])
     assert found["overhead"]["turns"] == 12
+
+    limits = found["concurrency"]
+    assert limits["live_http_requests"] == limits["cases"] == 12  # one judge call per case
+    assert limits["batch_http_requests"] < limits["live_http_requests"]  # polls are scripted
 
 
 def test_json_only_prints_nothing_but_the_json_lines(cli: ModuleType) -> None:
