@@ -6,7 +6,7 @@ import argparse
 
 from roleplay.llm.base import ModelSettings
 
-__all__ = ["add_model_args", "make_async_model", "make_model"]
+__all__ = ["add_limit_args", "add_model_args", "make_async_model", "make_model", "positive"]
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,45 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                        help="seconds one model call may take before it is retried or abandoned "
                        "(default 120; raise it for slow local servers)")
+
+
+def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -> None:
+    """Add the concurrency and batch options that ``eval`` and bulk ``evaluate`` share.
+
+    ``batch_saved_in`` says where the batch id is kept, so a re-run can resume the same job.
+    """
+    from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
+
+    parser.add_argument("--concurrency", type=positive, default=DEFAULT_START_CONCURRENCY,
+                        metavar="N",
+                        help="judge calls in flight at the start (default "
+                        f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
+                        "for calls of a few seconds); the limit then adapts: +1 after 8 "
+                        "successes, halved on a 429 or a timeout, paused for retry-after")
+    parser.add_argument("--max-concurrency", type=positive, default=DEFAULT_MAX_CONCURRENCY,
+                        metavar="N",
+                        help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
+    parser.add_argument("--fixed-concurrency", action="store_true",
+                        help="keep the limit at --concurrency instead of adapting it")
+    parser.add_argument("--batch", action="store_true",
+                        help="send the judge calls as one Batch API job (OpenAI: half price, "
+                        f"results within 24 h); its id is saved in {batch_saved_in}, so the same "
+                        "command resumes it after a kill; failed or unrun lines and re-asks "
+                        "after an invalid reply are made live")
+    parser.add_argument("--poll-interval", type=_seconds, default=60.0, metavar="SECONDS",
+                        help="the longest wait between two polls of a batch (default 60; "
+                        "polls start after 1 s and grow by half)")
+
+
+def positive(value: str) -> int:
+    """An ``argparse`` type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def _seconds(value: str) -> float:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from roleplay.cache import SQLiteJudgeCache, default_cache_dir
-from roleplay.cli._common import add_model_args
+from roleplay.cli._common import add_limit_args, add_model_args
 from roleplay.errors import ConfigError
 from roleplay.evals.baseline import build_report, load_baseline, make_baseline, save_baseline
 from roleplay.evals.batch import BatchOptions
@@ -25,7 +25,6 @@ from roleplay.evals.suite import (
     load_suite,
     suite_json_schema,
 )
-from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 from roleplay.llm.base import ModelSettings
 from roleplay.transcript import atomic_write
 
@@ -43,25 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("suite", metavar="SUITE", nargs="?",
                         help="suite folder, its suite.yaml, or a suite name under ./evals/")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_START_CONCURRENCY,
-                        metavar="N",
-                        help="judge calls in flight at the start (default "
-                        f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
-                        "for calls of a few seconds); the limit then adapts: +1 after 8 "
-                        "successes, halved on a 429 or a timeout, paused for retry-after")
-    parser.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY,
-                        metavar="N",
-                        help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
-    parser.add_argument("--fixed-concurrency", action="store_true",
-                        help="keep the limit at --concurrency instead of adapting it")
-    parser.add_argument("--batch", action="store_true",
-                        help="send the judge calls as one Batch API job (OpenAI: half price, "
-                        "results within 24 h); the batch id is saved in the run folder, so the "
-                        "same command resumes it after a kill; failed or unrun lines and "
-                        "re-asks after an invalid reply are made live")
-    parser.add_argument("--poll-interval", type=float, default=60.0, metavar="SECONDS",
-                        help="the longest wait between two polls of a batch (default 60; "
-                        "polls start after 1 s and grow by half)")
+    add_limit_args(parser, batch_saved_in="the run folder")
     parser.add_argument("--samples", type=int, default=None, metavar="K",
                         help="judge samples per case, to measure stability (default: suite.yaml)")
     parser.add_argument("--baseline", type=Path, default=None, metavar="FILE",
@@ -117,13 +98,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.suite:
         raise ConfigError("name a suite: roleplay eval SUITE (a folder with a suite.yaml)")
-    if args.concurrency < 1:
-        raise ConfigError(f"must be at least 1, got {args.concurrency}", field="--concurrency")
-    if args.max_concurrency < 1:
-        raise ConfigError(f"must be at least 1, got {args.max_concurrency}",
-                          field="--max-concurrency")
-    if not args.poll_interval > 0:
-        raise ConfigError(f"must be positive, got {args.poll_interval}", field="--poll-interval")
     if args.samples is not None and args.samples < 1:
         raise ConfigError(f"must be at least 1, got {args.samples}", field="--samples")
     if args.max_cost is not None and args.max_cost < 0:

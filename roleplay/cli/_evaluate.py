@@ -23,11 +23,7 @@ from roleplay.cli._transcript_args import add_transcript_args, announce_import, 
 from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.evaluate import Evaluator
-from roleplay.llm._limiter import (
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_START_CONCURRENCY,
-    AdaptiveLimiter,
-)
+from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm.base import ChatModel, ModelSettings
 from roleplay.report import Format, print_report, render
 from roleplay.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
@@ -38,16 +34,6 @@ __all__ = ["register"]
 _SUFFIX_FORMATS: dict[str, str] = {".md": "md", ".markdown": "md", ".html": "html",
                                    ".htm": "html", ".json": "json", ".txt": "text",
                                    ".jsonl": "jsonl", ".csv": "csv"}
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
 
 
 def register(subparsers: Any) -> None:
@@ -75,9 +61,9 @@ def register(subparsers: Any) -> None:
                         help="print the exact judge request (messages and JSON schema); no call")
     parser.add_argument("--out", metavar="FILE", default=None,
                         help="write the report here instead of standard output")
-    parser.add_argument("--samples", type=_positive, default=1, metavar="K",
+    parser.add_argument("--samples", type=_common.positive, default=1, metavar="K",
                         help="judge samples per transcript (median score, agreement)")
-    parser.add_argument("--max-prompt-tokens", type=_positive, default=None, metavar="N",
+    parser.add_argument("--max-prompt-tokens", type=_common.positive, default=None, metavar="N",
                         help="refuse judge prompts longer than N tokens (default: 100000)")
     bulk = parser.add_argument_group(
         "bulk", "With several transcripts: --format jsonl|csv writes every verdict to one file "
@@ -85,24 +71,7 @@ def register(subparsers: Any) -> None:
     bulk.add_argument("--out-dir", type=Path, default=None, metavar="DIR",
                       help="save each transcript's result here as it finishes; a re-run reuses "
                       "results of unchanged files and settings")
-    bulk.add_argument("--concurrency", type=_positive, default=DEFAULT_START_CONCURRENCY,
-                      metavar="N",
-                      help=f"judge calls in flight at the start (default "
-                      f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
-                      "for calls of a few seconds); the limit then adapts: +1 after 8 "
-                      "successes, halved on a 429 or a timeout, paused for retry-after")
-    bulk.add_argument("--max-concurrency", type=_positive, default=DEFAULT_MAX_CONCURRENCY,
-                      metavar="N",
-                      help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
-    bulk.add_argument("--fixed-concurrency", action="store_true",
-                      help="keep the limit at --concurrency instead of adapting it")
-    bulk.add_argument("--batch", action="store_true",
-                      help="send the judge calls as one Batch API job (OpenAI: half price, "
-                      "results within 24 h); its id is saved in --out-dir (else under the "
-                      "cache folder), so the same command resumes it after a kill; failed or "
-                      "unrun lines and re-asks after an invalid reply are made live")
-    bulk.add_argument("--poll-interval", type=float, default=60.0, metavar="SECONDS",
-                      help="the longest wait between two polls of a batch (default 60)")
+    _common.add_limit_args(bulk, batch_saved_in="--out-dir (else under the cache folder)")
     bulk.add_argument("--no-resume", action="store_true",
                       help="evaluate every file again even if --out-dir holds its result")
     add_transcript_args(parser)
@@ -186,8 +155,6 @@ def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
         raise ConfigError("--dry-run shows one judge request: pass one transcript")
     if args.batch and args.signals_only:
         raise ConfigError("--batch sends judge calls; --signals-only makes none")
-    if not args.poll_interval > 0:
-        raise ConfigError(f"must be positive, got {args.poll_interval}", field="--poll-interval")
     if fmt not in ("text", "jsonl", "csv"):
         raise ConfigError(f"--format {fmt} is one report per transcript; with several use "
                           "--format jsonl or csv (and --out-dir for a file per transcript)")
