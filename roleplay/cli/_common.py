@@ -6,7 +6,8 @@ import argparse
 
 from roleplay.llm.base import ModelSettings
 
-__all__ = ["add_limit_args", "add_model_args", "make_async_model", "make_model", "positive"]
+__all__ = ["add_limit_args", "add_model_args", "make_async_model", "make_model",
+           "positive_int_arg"]
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -33,13 +34,13 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
     """
     from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 
-    parser.add_argument("--concurrency", type=positive, default=DEFAULT_START_CONCURRENCY,
+    parser.add_argument("--concurrency", type=positive_int_arg, default=DEFAULT_START_CONCURRENCY,
                         metavar="N",
                         help="judge calls in flight at the start (default "
                         f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
                         "for calls of a few seconds); the limit then adapts: +1 after 8 "
                         "successes, halved on a 429 or a timeout, paused for retry-after")
-    parser.add_argument("--max-concurrency", type=positive, default=DEFAULT_MAX_CONCURRENCY,
+    parser.add_argument("--max-concurrency", type=positive_int_arg, default=DEFAULT_MAX_CONCURRENCY,
                         metavar="N",
                         help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
     parser.add_argument("--fixed-concurrency", action="store_true",
@@ -54,7 +55,7 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
                         "polls start after 1 s and grow by half)")
 
 
-def positive(value: str) -> int:
+def positive_int_arg(value: str) -> int:
     """An ``argparse`` type: a whole number of at least 1."""
     try:
         number = int(value)

@@ -61,9 +61,10 @@ def register(subparsers: Any) -> None:
                         help="print the exact judge request (messages and JSON schema); no call")
     parser.add_argument("--out", metavar="FILE", default=None,
                         help="write the report here instead of standard output")
-    parser.add_argument("--samples", type=_common.positive, default=1, metavar="K",
+    parser.add_argument("--samples", type=_common.positive_int_arg, default=1, metavar="K",
                         help="judge samples per transcript (median score, agreement)")
-    parser.add_argument("--max-prompt-tokens", type=_common.positive, default=None, metavar="N",
+    parser.add_argument("--max-prompt-tokens", type=_common.positive_int_arg, default=None,
+                        metavar="N",
                         help="refuse judge prompts longer than N tokens (default: 100000)")
     bulk = parser.add_argument_group(
         "bulk", "With several transcripts: --format jsonl|csv writes every verdict to one file "

@@ -43,17 +43,6 @@ def max_turns_arg(value: str) -> int:
     return number
 
 
-def positive_int_arg(value: str) -> int:
-    """A whole number of at least 1."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
 def add_interview_args(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``practice`` and ``simulate``."""
     parser.add_argument("--persona", required=True, metavar="ID",

@@ -11,8 +11,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from roleplay.cli._common import add_model_args, make_async_model
-from roleplay.cli._practice import max_turns_arg, positive_int_arg
+from roleplay.cli._common import add_model_args, make_async_model, positive_int_arg
+from roleplay.cli._practice import max_turns_arg
 from roleplay.errors import MissingAPIKeyError
 
 __all__ = ["register"]

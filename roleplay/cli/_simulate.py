@@ -7,11 +7,10 @@ import sys
 from typing import Any
 
 from roleplay.candidates import LLMCandidate
-from roleplay.cli._common import add_model_args, make_model
+from roleplay.cli._common import add_model_args, make_model, positive_int_arg
 from roleplay.cli._practice import (
     add_interview_args,
     close_model,
-    positive_int_arg,
     save_partial,
     save_transcript,
     scenario_from,
