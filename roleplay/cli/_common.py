@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
+from roleplay.evals.batch import BatchOptions
+from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 from roleplay.llm.base import ModelSettings
 
-__all__ = ["add_limit_args", "add_model_args", "make_async_model", "make_model",
-           "positive_int_arg"]
+__all__ = ["add_limit_args", "add_model_args", "batch_options", "make_async_model",
+           "make_model", "positive_int_arg"]
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +35,6 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
 
     ``batch_saved_in`` says where the batch id is kept, so a re-run can resume the same job.
     """
-    from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
-
     parser.add_argument("--concurrency", type=positive_int_arg, default=DEFAULT_START_CONCURRENCY,
                         metavar="N",
                         help="judge calls in flight at the start (default "
@@ -53,6 +54,14 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
     parser.add_argument("--poll-interval", type=_seconds, default=60.0, metavar="SECONDS",
                         help="the longest wait between two polls of a batch (default 60; "
                         "polls start after 1 s and grow by half)")
+
+
+def batch_options(args: argparse.Namespace, **extra: Any) -> BatchOptions | None:
+    """The `BatchOptions` that `add_limit_args`' flags ask for, or None without ``--batch``."""
+    if not args.batch:
+        return None
+    return BatchOptions(first_poll=min(1.0, args.poll_interval), max_poll=args.poll_interval,
+                        **extra)
 
 
 def positive_int_arg(value: str) -> int:

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 from roleplay.cache import SQLiteJudgeCache, default_cache_dir
-from roleplay.cli._common import add_limit_args, add_model_args
+from roleplay.cli._common import add_limit_args, add_model_args, batch_options
 from roleplay.errors import ConfigError
 from roleplay.evals.baseline import build_report, load_baseline, make_baseline, save_baseline
-from roleplay.evals.batch import BatchOptions
 from roleplay.evals.render import render_estimate, render_report
 from roleplay.evals.runner import default_model_resolver, estimate_suite, run_suite
 from roleplay.evals.suite import (
@@ -132,8 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency, max_concurrency=args.max_concurrency,
                 adaptive=not args.fixed_concurrency, max_cost=args.max_cost,
                 progress=not args.no_progress,
-                batch=BatchOptions(first_poll=min(1.0, args.poll_interval),
-                                   max_poll=args.poll_interval) if args.batch else None,
+                batch=batch_options(args),
             )
         except KeyboardInterrupt:
             again = ("; the batch id is saved, and the same command polls that batch again"

@@ -21,7 +21,6 @@ from roleplay.cli._bulk import (
 )
 from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError
-from roleplay.evals.batch import BatchOptions
 from roleplay.evaluate import Evaluator
 from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm.base import ChatModel, ModelSettings
@@ -167,9 +166,7 @@ def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
     items = run_bulk(files, evaluator, lambda path: read_transcript(args, path),
                      out_dir=args.out_dir, concurrency=args.concurrency,
                      resume=not args.no_resume, limiter=limiter, run=run,
-                     batch=BatchOptions(first_poll=min(1.0, args.poll_interval),
-                                        max_poll=args.poll_interval, progress=True)
-                     if args.batch else None)
+                     batch=_common.batch_options(args, progress=True))
     data = to_csv(items) if fmt == "csv" else to_jsonl(items) if fmt == "jsonl" else None
     if data is not None and args.out:
         _emit(args, data)
