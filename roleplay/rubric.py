@@ -63,7 +63,8 @@ _LEVELS = (1, 2, 3, 4, 5)
 
 LooksAt = Literal["opening", "answers", "candidate_questions", "close", "whole"]
 NotApplicableWhen = Literal[
-    "no_invitation_and_no_questions", "no_behavioural_prompt", "cut_off_before_close", "judge"
+    "no_invitation_and_no_questions", "no_behavioural_prompt", "no_experience_described",
+    "cut_off_before_close", "judge",
 ]
 
 
@@ -94,19 +95,21 @@ class PolicyRule(_Strict):
 POLICY_RULES: tuple[PolicyRule, ...] = (
     PolicyRule(
         id="no_questions_asked", criterion="asked_questions", effect="cap", default_max=1,
-        description="The interviewer invited questions and the candidate asked none: "
-                    "asked_questions is at most 1 (N/A instead when never invited and none asked).",
+        description="The interviewer invited questions and the candidate asked none anywhere "
+                    "in the interview: asked_questions is at most 1 (N/A instead when never "
+                    "invited and none asked).",
     ),
     PolicyRule(
         id="declined_questions", criterion="asked_questions", effect="cap", default_max=2,
         description="Right after the invitation the candidate said they had no questions "
-                    "(\"you covered everything\"): asked_questions is at most 2.",
+                    "(\"you covered everything\") and had asked none about the work before: "
+                    "asked_questions is at most 2.",
     ),
     PolicyRule(
         id="pay_perks_first", criterion="asked_questions", effect="cap", default_max=2,
-        description="Pay, benefits, time off, hours, remote work or promotion was the first or "
-                    "only topic of the candidate's questions, not raised by the interviewer and "
-                    "not a final round: asked_questions is at most 2.",
+        description="Pay, benefits, time off, hours, shifts, remote work or promotion was the "
+                    "first or only topic of the candidate's questions, not raised by the "
+                    "interviewer and not a final round: asked_questions is at most 2.",
     ),
     PolicyRule(
         id="hypothetical_answers", criterion="sar_answers", effect="cap", default_max=2,
@@ -135,8 +138,9 @@ POLICY_RULES: tuple[PolicyRule, ...] = (
     ),
     PolicyRule(
         id="next_steps_unconfirmed", criterion="next_steps", effect="review_flag",
-        description="The judge says next_steps is met, but no candidate turn in the closing "
-                    "phase mentions the process or the timeline: flagged for review.",
+        description="The judge says next_steps is met, but code found no candidate question, "
+                    "restatement or confirmation of the hiring process's next steps or timing "
+                    "in the closing phase: flagged for review.",
     ),
     PolicyRule(
         id="follow_up_no_channel", criterion="follow_up", effect="review_flag",
@@ -156,8 +160,8 @@ POLICY_RULES: tuple[PolicyRule, ...] = (
     ),
     PolicyRule(
         id="questions_not_found", criterion="asked_questions", effect="review_flag",
-        description="The judge says asked_questions is met, but code found fewer than two "
-                    "candidate questions in the closing phase: flagged for review.",
+        description="The judge says asked_questions is met, but code found no candidate "
+                    "question about the work anywhere in the interview: flagged for review.",
     ),
 )
 _RULES_BY_ID = {rule.id: rule for rule in POLICY_RULES}
@@ -190,7 +194,9 @@ class NotApplicable(_Strict):
     when: NotApplicableWhen
     """The condition code checks before accepting the judge's N/A:
     ``no_invitation_and_no_questions`` (the interviewer never invited questions and none were
-    asked), ``no_behavioural_prompt``, ``cut_off_before_close``, or ``judge`` (the judge alone)."""
+    asked), ``no_behavioural_prompt``, ``no_experience_described`` (the candidate never had
+    occasion to describe their experience), ``cut_off_before_close``, or ``judge`` (the judge
+    alone)."""
     rule: str = Field(min_length=1)
     """The N/A rule in words, as the judge reads it."""
 
@@ -202,6 +208,11 @@ class ChecklistItem(_Strict):
     """Item id (a key in the judge's reply)."""
     question: str = Field(min_length=1)
     """The yes/no question."""
+    pass_requires: bool | None = None
+    """The answer this item needs for the criterion to pass (post-processing: not sent to the
+    judge). When the judge answers otherwise, the score is capped just below the pass mark, so
+    a criterion never passes while the judge's own checklist says a required part is missing.
+    None: the item informs the score only."""
 
 
 class Criterion(_Strict):

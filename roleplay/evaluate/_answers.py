@@ -9,6 +9,7 @@ interviewer's "Mm-hm" is one answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -22,6 +23,7 @@ from roleplay.evaluate._lexicon import (
     _OPEN_REQUEST,
     _PREFERENCE,
     _YES_NO,
+    _rx,
 )
 from roleplay.evaluate._text import _Frozen, _sentence_texts, count_words
 from roleplay.transcript import Turn
@@ -41,8 +43,48 @@ CLOSED_SHORT_WORDS = 60
 CLOSED_LONG_WORDS = 100
 """A closed question's answer over this many words is over-answered: a story where a fact
 was asked for."""
+THIN_WORDS = 30
+"""An open answer under this many words is a one-liner, however specific."""
+SHORT_WORDS = 60
+"""An open answer under this many words with nothing specific in it barely gives the facts."""
+VAGUE_PER_100 = 1.5
+"""Fewer specific details than this per 100 words makes a full-length answer vague."""
 BRIEF_CUE_WORDS = 200
 """An answer over this many words to a question that asked for brevity ignored the cue."""
+
+# A "what" or "how" question asks for an account unless it asks for a fact.
+_WH_OPEN = _rx(r"^\W*(?:(?:and|so|okay|ok|right|great|now)\W+)?(?:what|how)\b",
+               r"\b(?:and|but)\s+(?:what|how)\s+(?:are|is|do|did|would|have)\s+you\b")
+_FACT = _rx(
+    r"\bhow\s+(?:many|much|long|old|soon|far|often)\b", r"\bwhat\s+time\b",
+    r"\bwhat(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:your\s+)?(?:notice|salary|availability|"
+    r"expectations?|rate|start\s+date|current\s+(?:title|salary)|name)\b",
+    r"\bwhat\s+(?:hours|days|shifts|size|level|grade|version|tools?|stack)\b",
+    r"\bhow\s+(?:do|would)\s+you\s+(?:spell|pronounce)\b",
+)
+
+# Numbers, amounts and durations: the facts of an answer.
+_NUMBER = _rx(
+    r"\d[\d,.:]*\s*(?:%|k\b|m\b|x\b)?", r"[$€£]\s?\d",
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|dozen|half|percent|"
+    r"uno|dos|tres|cuatro|cinco|diez|cien|mil|zwei|drei|vier|fünf|zehn|hundert|tausend)\b",
+)
+# A capitalised word after a lower-case word or a comma: a name of a person, place, product or
+# employer (sentence-initial capitals are not counted).
+_NAME = re.compile(r"(?<=[a-z,;:)]\s)[A-Z][\w'&.-]*[A-Za-z]")
+_NOT_NAMES = frozenset({"I", "I'm", "I'd", "I've", "I'll", "OK", "Okay", "Mr", "Mrs", "Ms",
+                        "Dr"})
+# The candidate notices they have drifted, or drifts out loud.
+_DIGRESSION = _rx(
+    r"\banyway\b", r"\banyhow\b", r"\bwhere\s+was\s+i\b", r"\blong\s+story\s+short\b",
+    r"\b(?:on\s+a\s+)?side\s+note\b", r"\b(?:off\s+on\s+a\s+)?tangent\b", r"\bi\s+digress\b",
+    r"\bbut\s+(?:that's|that\s+is)\s+(?:another|a\s+different)\s+story\b",
+    r"\bsorry,?\s+(?:i'm|i\s+am)\s+(?:rambling|going\s+on|babbling)\b",
+    r"\bwhich\s+reminds\s+me\b", r"\bfunny\s+(?:story|thing)\b", r"\bbut\s+i\s+digress\b",
+    r"\bto\s+make\s+a\s+long\s+story\b", r"\bbut\s+yeah\b", r"\bso\s+yeah\b",
+    r"\bha(?:ha)+\b|\bha\b|\[laughs?\]",
+)
 
 QuestionType = Literal["behavioural", "open", "closed", "none"]
 Band = Literal["one_liner", "short", "adequate", "ideal", "long", "monologue"]
@@ -73,6 +115,23 @@ class AnswerSignal(_Frozen):
     moved_on: bool = False
     """The interviewer's next turn cut in or moved the candidate on ("Sorry, I have to move us
     on")."""
+    specifics: int = 0
+    """Specific details in the answer: numbers, amounts and names (the facts an answer gives)."""
+    digressions: int = 0
+    """Digression markers in the answer ("anyway", "long story short", "where was I")."""
+
+    def thin(self) -> bool:
+        """An answer that barely gives the facts: a one-liner, or short and with nothing specific.
+
+        Only open questions want more; a few words are right for a closed one.
+        """
+        if self.question_type not in ("open", "behavioural"):
+            return False
+        return self.words < THIN_WORDS or (self.words < SHORT_WORDS and self.specifics == 0)
+
+    def vague(self) -> bool:
+        """A full-length answer with almost nothing specific in it: padding, not facts."""
+        return self.words >= SHORT_WORDS and self.specifics * 100 < self.words * VAGUE_PER_100
 
     def span(self) -> str:
         """The answer's turns as ``T4`` or ``T4-T8``."""
@@ -85,13 +144,17 @@ def _is_open(sentence: str) -> bool:
 
     An open form ("tell me", "why", "how did you", "walk me through") counts unless it is a
     yes/no question ("Did you ever find out why ...?") or a preference ("How do you feel about
-    ...?"); a request put as a question ("Can you walk me through ...?") is open.
+    ...?"); a request put as a question ("Can you walk me through ...?") is open. A "what" or
+    "how" question is open unless it asks for a fact ("How many covers?", "What's your notice
+    period?").
     """
     if _OPEN_REQUEST.search(sentence):
         return True
     if _YES_NO.search(sentence) or _PREFERENCE.search(sentence):
         return False
-    return bool(_OPEN.search(sentence) or _OPEN_MORE.search(sentence))
+    if _OPEN.search(sentence) or _OPEN_MORE.search(sentence):
+        return True
+    return bool(_WH_OPEN.search(sentence)) and not _FACT.search(sentence)
 
 
 def _question_type(text: str) -> QuestionType:
@@ -156,16 +219,19 @@ def answers_of(turns: Sequence[Turn], invitation_turn: int | None) -> list[Answe
     answers: list[AnswerSignal] = []
     # The answer being built: question turn, type, candidate turns, words.
     current: tuple[Turn, QuestionType, list[int], int] | None = None
+    text_of = {t.index: t.text for t in turns}
 
     def close(nxt: Turn | None) -> None:
         nonlocal current
         if current is not None:
             prompt, qtype, parts, words = current
+            text = "\n".join(text_of[i] for i in parts)
             answers.append(AnswerSignal(
                 turn=parts[0], question_turn=prompt.index, question_type=qtype, words=words,
                 band=_band(words), turns=tuple(parts),
                 brevity_cue=bool(_BREVITY.search(prompt.text)),
-                moved_on=nxt is not None and bool(_MOVE_ON.search(_first_sentences(nxt.text)))))
+                moved_on=nxt is not None and bool(_MOVE_ON.search(_first_sentences(nxt.text))),
+                specifics=specifics(text), digressions=len(_DIGRESSION.findall(text))))
         current = None
 
     for pos, turn in enumerate(turns):
@@ -196,6 +262,12 @@ def answers_of(turns: Sequence[Turn], invitation_turn: int | None) -> list[Answe
             current = (asked, qtype, [turn.index], count_words(turn.text))
     close(None)
     return answers
+
+
+def specifics(text: str) -> int:
+    """Specific details in ``text``: numbers and amounts, and names inside a sentence."""
+    names = sum(1 for m in _NAME.finditer(text) if m.group() not in _NOT_NAMES)
+    return len(_NUMBER.findall(text)) + names
 
 
 def _first_sentences(text: str, n: int = 2) -> str:

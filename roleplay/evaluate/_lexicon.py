@@ -70,13 +70,19 @@ _DECLINE = _rx(
     r"\bnothing\s+(?:from\s+me|comes\s+to\s+mind)\b",
 )
 _GENERIC = _rx(
+    # Canned questions any candidate could ask anywhere, learned from an interview-prep list.
+    r"\bwhat\s+does\s+success\s+look\s+like\b", r"\bkeeps?\s+you\s+up\s+at\s+night\b",
+    r"\bwhat\s+do\s+you\s+(?:like|love|enjoy)\s+(?:most\s+)?about\s+working\b",
+    r"\bwhere\s+do\s+you\s+see\s+the\s+(?:company|team)\b", r"\bcareer\s+(?:path|progression)\b",
     r"\bculture\b", r"\btypical\s+(?:day|week)\b", r"\bday[- ]to[- ]day\b",
     r"\bwhat\s+do\s+you\s+(?:guys\s+)?do\s+here\b",
     r"\bwhat\s+does\s+(?:the|your)\s+company\s+do\b",
 )
 _REFERS_BACK = _rx(
     r"\byou\s+(?:mentioned|said|described|talked\s+about|brought\s+up|raised|told\s+me)\b",
-    r"\bearlier\s+you\b", r"\bgoing\s+back\s+to\b", r"\bwhen\s+you\s+said\b",
+    r"\bearlier\s+you\b", r"\bgoing\s+back\s+to\b", r"\bwhen\s+you\s+(?:said|say)\b",
+    r"\byou(?:'ve|\s+have)\s+(?:mentioned|said|described)\b", r"\bthat\s+(?:sounds|seems)\s+like\b",
+    r"\b(?:is|was)\s+that\s+(?:the|because|why|what)\b",
 )
 _HEDGE = _rx(
     r"\bi(?:'d|\s+would)\s+be\s+open\s+to\b", r"\bif\s+you\s+think\s+(?:i(?:'m|\s+am)|my)\b",
@@ -120,15 +126,22 @@ _CONFIRM_START = re.compile(
 _TIME_ACK = _rx(r"\bif\s+i\s+(?:haven't|have\s+not|don't|do\s+not)\s+(?:heard|hear)\b[^.?!\n]{0,40}"
                 r"\bby\b")
 _CHANNEL = _rx(r"\be-?mail(?:s|ed|ing)?\b", r"\bphone\b", r"\bcall(?:s|ed|ing)?\b",
-               r"\bring\b", r"\btext\b", r"\blinkedin\b", r"\bmessage\b", r"\bvoicemail\b")
+               r"\bring\b", r"\btext\b", r"\blinkedin\b", r"\bmessage\b", r"\bvoicemail\b",
+               # Something sent is written: a note, or follow-up sent to a named person.
+               r"\bnote\b", r"\bsend\s+(?:\w+\s+){0,2}follow-?ups?\b",
+               r"\b(?:correo|llamar|llamada|llamo|tel[ée]fono|mensaje|anruf(?:en|e)?|"
+               r"telefon\w*|courriel|appel(?:er|le)?)\b")
 _FOLLOW_VERB = _rx(
     r"\bfollow(?:ing)?[- ]?up\b", r"\breach\s+(?:out|you)\b", r"\bcontact\b",
     r"\bget\s+in\s+touch\b", r"\btouch\s+base\b", r"\bcheck\s+in\b",
     r"\bhear\s+(?:back|from)\b",
     r"\b(?:e-?mail|call|phone|text|message|ring)\s+(?:you|your|them|him|her|the\s+team)\b",
     r"\bby\s+(?:e-?mail|phone)\b", r"\bthank[- ]you\s+(?:e-?mail|note)\b",
-    r"\b(?:give|gave|drop|send|sent)\s+you\s+(?:a|an|my)\s+(?:\w+\s+){0,2}(?:call|ring|e-?mail|"
-    r"note|message|text|line)\b",
+    r"\b(?:give|gave|drop|send|sent|write)\s+(?:\w+\s+){0,2}(?:a|an|my|any|the)\s+(?:\w+\s+){0,2}"
+    r"(?:call|ring|e-?mail|note|message|text|line|follow-?ups?)\b",
+    r"\b(?:le|te|les|os)\s+(?:mando|envío|escribo|llamo|marco)\b",
+    r"\bme\s+pongo\s+en\s+contacto\b",
+    r"\bich\s+(?:melde|rufe)\s+mich\b", r"\bje\s+vous\s+(?:écris|appelle|relance)\b",
 )
 _TIME_ANCHOR = _rx(
     r"\bby\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the\s+end|end\s+of|"
@@ -160,16 +173,30 @@ _VAGUE_FOLLOW = _rx(
     r"\bhope\s+to\s+hear\s+(?:from\s+you|back)\b", r"\blook(?:ing)?\s+forward\s+to\s+hearing\b",
     r"\bkeep\s+in\s+touch\b", r"\bspeak\s+(?:to\s+you\s+)?soon\b",
 )
-_ADVERB = r"(?:(?:really|very\s+much|truly|genuinely|honestly|definitely|so)\s+)?"
+_ADVERB = r"(?:(?:really|very\s+much|truly|genuinely|honestly|definitely|so|just)\s+)?"
 _JOB_ASK = _rx(
     rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:love|like|welcome|appreciate|value)\s+(?:the|this|an?)\s+"
     r"(?:opportunity|chance|role|position|job|offer)\b",
     r"\bi\s+(?:really\s+|truly\s+|definitely\s+)?want\s+(?:this|the)\s+(?:role|job|position)\b",
-    r"\bi(?:'m|\s+am)\s+(?:very\s+|really\s+|genuinely\s+)?(?:interested\s+in|keen\s+on|excited\s+"
-    r"about)\s+(?:this|the)\s+(?:role|position|job|opportunity)\b",
+    r"\bi(?:'d|\s+would)\s+(?:really\s+|very\s+much\s+)?(?:love|like|want)\s+(?:to\s+get\s+)?(?:this|"
+    r"the)\s+(?:job|role|position|offer)\b",
+    rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:love|like|welcome)\s+to\s+(?:receive|get|have)\s+(?:an|the)\s+"
+    r"offer\b",
+    r"\bi\s+want\s+to\s+(?:work\s+(?:here|for\s+you|with\s+you)|join)\b",
+    r"\b(?:me\s+gustar[íi]a|me\s+encantar[íi]a|quiero)\s+(?:mucho\s+)?(?:trabajar|formar\s+parte|"
+    r"unirme|el\s+puesto|este\s+puesto|el\s+trabajo|este\s+trabajo)\b",
+    r"\bich\s+(?:möchte|würde)\s+(?:sehr\s+)?(?:gerne\s+)?(?:bei|für|mit|die\s+stelle|teil)\b",
+    r"\bje\s+(?:voudrais|veux|souhaite)\s+(?:vraiment\s+)?(?:ce\s+poste|rejoindre|travailler)\b",
     rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:love|like)\s+to\s+(?:join|work\s+(?:with|for|on|here)|"
     r"be\s+part|come\s+on\s+board|take\s+(?:this|the)\s+(?:role|job)|run\s+(?:this|the|your)|"
     r"lead\s+(?:this|the|your)|do\s+(?:this|that|the\s+same)\b[^.?!\n]{0,30}\bhere)\b",
+)
+# Pressure instead of an ask: another offer with a deadline, an answer demanded by a date.
+_ULTIMATUM = _rx(
+    r"\b(?:another|other|competing|a\s+second)\s+offer\b",
+    r"\b(?:need|have)\s+to\s+(?:know|hear|decide|give\s+them\s+an\s+answer)\s+by\b",
+    r"\b(?:need|want)\s+an\s+answer\s+by\b", r"\bdeadline\b", r"\bor\s+i(?:'ll|\s+will)\s+"
+    r"(?:take|accept|go\s+with)\b",
 )
 _FORWARD_ASK = _rx(
     r"\b(?:move|moving|take|taking)\s+(?:me\s+)?forward\b", r"\bnext\s+round\b",
@@ -325,6 +352,9 @@ _NEED_POINTER = _rx(
     r"\byou(?:'ve|\s+have)?\s+(?:mentioned|said|described|told\s+me|explained|stressed|"
     r"talked\s+about|brought\s+up|raised)\b", r"\byou(?:'re|\s+are)\s+looking\s+for\b",
     r"\byou\s+need\b", r"\bwhat\s+you\s+(?:need|described|want|are\s+after)\b",
+    r"\bwhat\s+(?:[\w'-]+\s+){0,3}(?:is|are)\s+looking\s+for\b", r"\bthe\s+need\s+for\b",
+    r"\beverything\s+(?:i(?:'ve|\s+have)\s+heard|you(?:'ve|\s+have)\s+(?:said|told\s+me|described)|"
+    r"we(?:'ve|\s+have)\s+(?:discussed|talked\s+about))\b",
     r"\byour\s+(?:biggest\s+|main\s+|top\s+|first\s+)?(?:priority|priorities|challenge|problem|"
     r"need|needs|goal|gap)\b", r"\bfrom\s+what\s+you(?:'ve)?\s+said\b",
     r"\b(?:lo\s+que\s+(?:has|ha|habéis)\s+(?:dicho|contado|comentado)|dijiste|comentaste|"
@@ -340,6 +370,7 @@ _OWN_EXPERIENCE = _rx(
     r"taken|made|cut|set|brought|delivered|managed|handled|fixed|rebuilt|trained|turned|won|"
     r"worked|spent|grown|reduced|launched|shipped|kept)\b",
     r"\bthat(?:'s|\s+is)\s+(?:exactly\s+)?what\s+i(?:'ve|\s+have)?\s+(?:been\s+)?(?:doing|done|did)\b",
+    r"\bi(?:'ve|\s+have)\s+got\s+(?:[\w'-]+\s+){1,3}from\b",
     r"\b(?:the\s+same|a\s+(?:very\s+)?similar)\s+(?:problem|thing|situation|challenge)\s+i\b",
     r"\b(?:hice|reduje|conseguí|logré|dirigí|construí|bajé|implanté|gestioné|lideré|resolví|"
     r"mejoré|he\s+(?:hecho|llevado|reducido|gestionado|dirigido))\b",
@@ -355,7 +386,9 @@ _RECAP_INTEREST = _rx(
     # Wanting to bring what they did to this job ("I want to bring that to your backlog").
     r"\bi\s+(?:really\s+)?(?:want|hope|plan)\s+to\s+(?:bring|do|apply|repeat|build\s+on)\s+"
     r"(?:that|this|it|the\s+same|something|what|all)\b",
-    r"\b(?:can't|cannot)\s+wait\s+to\b", r"\blooking\s+forward\s+to\s+(?:bringing|doing|"
+    r"\b(?:can't|cannot)\s+wait\s+to\b", r"\bi(?:'d|\s+would)\s+(?:really\s+)?prefer\b",
+    r"\bi\s+(?:really\s+|just\s+)?love\s+what\s+you(?:'re|\s+are)\b",
+    r"\blooking\s+forward\s+to\s+(?:bringing|doing|"
     r"getting|starting|working|joining)\b",
     r"\b(?:quiero|me\s+encantaría|me\s+gustaría)\b", r"\b(?:ich\s+würde\s+(?:sehr\s+)?gerne|"
     r"möchte\s+ich)\b",

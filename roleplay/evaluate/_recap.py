@@ -25,10 +25,9 @@ from roleplay.evaluate._lexicon import (
     _RECAP_FRAME,
     _RECAP_INTEREST,
     _RECAP_RESULT,
-    _STOP,
     _STRENGTH,
-    _WORD,
 )
+from roleplay.evaluate._overlap import content_words
 from roleplay.evaluate._text import Hit, _Frozen, _sentence_texts, count_words
 from roleplay.transcript import Turn
 
@@ -37,7 +36,7 @@ RECAP_WINDOW = 5
 RECAP_BRIEF_WORDS = 80
 """A recap of at most this many words is brief enough to be memorable."""
 RECAP_RAMBLING_WORDS = 120
-"""A recap over this many words rambles."""
+"""A recap over this many words runs long (still a recap; the coaching says to tighten it)."""
 
 
 class RecapSignal(_Frozen):
@@ -69,23 +68,20 @@ class RecapSignal(_Frozen):
     """The sentences holding its parts."""
 
     def level(self) -> int:
-        """The closing_recap anchor these parts reach (1-5), by the rubric's levels."""
-        if self.interest and self.need and self.experience:
-            if self.words > RECAP_RAMBLING_WORDS:
-                return 2
-            return 5 if self.result and self.words <= RECAP_BRIEF_WORDS else 4
-        # A stated need linked to what the candidate did, with no word of wanting the job, is
-        # still a recap, short of level 4's interest.
+        """The closing_recap anchor these parts reach (1-5), by the rubric's levels.
+
+        Both parts (interest, and a need linked to the candidate's own experience) make a recap
+        whatever its length; brevity and a result make it memorable. Half of it is level 3.
+        """
+        if self.interest and self.need and (self.experience or self.strength):
+            brief = self.words <= RECAP_BRIEF_WORDS
+            return 5 if self.experience and self.result and brief else 4
         if ((self.interest or self.fit_claim) and (self.strength or self.experience)
                 or (self.need and self.experience)):
-            return 2 if self.words > RECAP_RAMBLING_WORDS else 3
+            return 3
         if self.fit_claim or self.plain_interest:
             return 2
         return 1
-
-
-def _content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text) if len(w) >= 5 and w.lower() not in _STOP}
 
 
 def recap_of(candidate: Sequence[Turn], interviewer: Sequence[Turn],
@@ -94,12 +90,26 @@ def recap_of(candidate: Sequence[Turn], interviewer: Sequence[Turn],
     window = [t for t in candidate if t.index >= moves_from][-RECAP_WINDOW:]
     best: RecapSignal | None = None
     for turn in window:
-        needs = _content_words(" ".join(
+        needs = content_words(" ".join(
             t.text for t in interviewer if t.index < turn.index and _NEED_MARKER.search(t.text)))
         found = _recap_in(turn, needs)
         if found is not None and (best is None or found.level() >= best.level()):
             best = found
+    if best is not None and not best.interest and best.need and (best.experience
+                                                                 or best.strength):
+        # Interest said a turn earlier in the close ("I want the job." ... "You need X; I've
+        # done X.") belongs to the same closing thought.
+        said = [Hit(turn=t.index, kind="recap_interest", quote=sentence) for t in window
+                if t.index <= best.turn for sentence in _sentence_texts(t.text)
+                if not sentence.endswith("?") and _says_interest(sentence)]
+        if said:
+            best = best.model_copy(update={"interest": True, "hits": (said[-1], *best.hits)})
     return best
+
+
+def _says_interest(sentence: str) -> bool:
+    return bool(_RECAP_INTEREST.search(sentence) or _INTEREST.search(sentence)
+                or _JOB_ASK.search(sentence))
 
 
 _BARE_WANT = re.compile(r"\bwant\s+(?:this|the)\s+(?:job|role)\b", re.IGNORECASE)
@@ -115,10 +125,9 @@ def _recap_in(turn: Turn, needs: set[str]) -> RecapSignal | None:
     for i, sentence in enumerate(_sentence_texts(turn.text)):
         if sentence.endswith("?"):
             continue
-        own = _content_words(sentence)
+        own = content_words(sentence)
         flags = {
-            "interest": bool(_RECAP_INTEREST.search(sentence) or _INTEREST.search(sentence)
-                             or _JOB_ASK.search(sentence)),
+            "interest": _says_interest(sentence),
             "plain_interest": any(not _BARE_WANT.search(m.group())
                                   for m in _INTEREST.finditer(sentence)),
             "need": bool(_NEED_POINTER.search(sentence)) or len(own & needs) >= 2,

@@ -60,14 +60,15 @@ def rule(rule_id: str) -> PolicyRule:
 
 
 def _no_questions_asked(s: Signals) -> Firing | None:
-    if s.invited_questions and not s.closing_questions():
+    if s.invited_questions and not s.questions:
         return Firing(f"the interviewer invited questions at T{s.closing.invitation_turn} and "
                       "the candidate asked none", s.declined_questions)
     return None
 
 
 def _declined_questions(s: Signals) -> Firing | None:
-    if s.declined_questions:
+    # Declining at the end after good questions asked along the way is no red flag.
+    if s.declined_questions and not s.role_question_turns():
         first = s.declined_questions[0]
         return Firing(f"at T{first.turn}, right after the invitation, the candidate said they had "
                       "no questions", (first,))
@@ -75,7 +76,7 @@ def _declined_questions(s: Signals) -> Firing | None:
 
 
 def _pay_perks_first(s: Signals) -> Firing | None:
-    asked = s.closing_questions() or list(s.questions)
+    asked = list(s.questions)
     if not asked or s.pay_raised_by_interviewer or (s.stage or "").lower() == "final":
         return None
     if asked[0].topic == "pay_perks" or all(q.topic == "pay_perks" for q in asked):
@@ -170,11 +171,10 @@ def _job_ask_not_found(s: Signals) -> str | None:
 
 
 def _questions_not_found(s: Signals) -> str | None:
-    n = len(s.closing_questions())
-    if n >= 2:
+    if s.role_question_turns():
         return None
-    return (f"the judge scored asked_questions as met, but code found {n} candidate question(s) "
-            f"in the closing phase ({_close_span(s)})")
+    return ("the judge scored asked_questions as met, but code found no candidate question "
+            "about the work anywhere in the interview")
 
 
 _REVIEW_RULES: dict[str, Callable[[Signals], str | None]] = {
@@ -264,9 +264,15 @@ def na_allowed(criterion: Criterion, signals: Signals) -> tuple[bool, str]:
     if na.when == "no_invitation_and_no_questions":
         if signals.invited_questions:
             return False, f"the interviewer invited questions ({how})"
-        if signals.closing_questions():
-            return False, f"the candidate asked questions in the closing phase ({how})"
+        if signals.questions:
+            turns = ", ".join(f"T{t}" for t in sorted({q.turn for q in signals.questions}))
+            return False, f"the candidate asked questions at {turns}"
         return True, f"no invitation to ask questions and no candidate questions ({how})"
+    if na.when == "no_experience_described":
+        if signals.experience_turns:
+            turns = ", ".join(f"T{t}" for t in signals.experience_turns[:6])
+            return False, f"the candidate described their experience at {turns}"
+        return True, "the candidate never described their experience"
     if na.when == "no_behavioural_prompt":
         if signals.behavioural_prompts:
             turns = ", ".join(f"T{t}" for t in signals.behavioural_prompts)

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from roleplay.evaluate._answers import VAGUE_PER_100
 from roleplay.evaluate.policy import na_allowed
 from roleplay.evaluate.results import CriterionResult, Evidence
 from roleplay.evaluate.signals import (
     BRIEF_CUE_WORDS,
     CLOSED_LONG_WORDS,
-    CLOSED_SHORT_WORDS,
-    EXTREME_OUTLIER_WORDS,
-    IDEAL_HIGH_WORDS,
-    IDEAL_LOW_WORDS,
     MONOLOGUE_WORDS,
-    ONE_LINER_WORDS,
     RECAP_RAMBLING_WORDS,
+    AnswerSignal,
     Hit,
     Signals,
 )
@@ -32,6 +29,11 @@ from roleplay.transcript import Transcript
 __all__ = ["PROVISIONAL_PREFIX", "provisional_result"]
 
 PROVISIONAL_PREFIX = "Provisional (signals only): "
+
+DEEP_WORDS = 80
+"""An open answer of this many words or more, with specifics, gives the depth a story needs."""
+DENSE_PER_100 = 3.0
+"""Specific details per 100 words above which short answers still give the facts."""
 
 
 def _evidence(hits: Iterable[Hit]) -> tuple[Evidence, ...]:
@@ -67,60 +69,72 @@ def _na(c: Criterion, why: str) -> CriterionResult:
 
 
 def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
-    opens = s.open_answers()
-    closed = [a for a in s.answers if a.question_type == "closed"]
+    """Proportion from what code can see.
+
+    Thin answers, vague padding, and lapses of talking too much (cut-ins, ignored cues,
+    over-answered simple questions, drifting out loud).
+
+    Word counts alone never decide: tangents need the judge, so signals stay near the middle
+    unless the evidence is plain.
+    """
     if not s.answers:
         return _unknown(c, "no answers to interviewer questions were detected.")
-    facts = "open-answer word counts: " + (", ".join(f"{a.span()} {a.words}" for a in opens)
-                                            or "none")
-    if closed:
-        facts += "; closed-answer word counts: " + ", ".join(
-            f"{a.span()} {a.words}" for a in closed)
-    over = [a for a in closed if a.words > CLOSED_LONG_WORDS]
-    # Ignoring a cue to be brief is the plainest sign of talking too much.
-    ignored = [a for a in s.answers if a.brevity_cue and a.words > BRIEF_CUE_WORDS]
+    opens = s.open_answers()
+    facts = "answers: " + ", ".join(
+        f"{a.span()} {a.words} words, {a.specifics} specifics ({a.question_type})"
+        for a in s.answers)
+    thin = [a for a in opens if a.thin()]
+    words = sum(a.words for a in s.answers)
+    details = sum(a.specifics for a in s.answers)
+    vague = details * 100 < words * VAGUE_PER_100 and len(s.answers) >= 3
+    lapses = _talkative_lapses(s)
+    deep = [a for a in opens if a.words >= DEEP_WORDS and a.specifics >= 2]
     if not opens:
-        # Short answers are right for closed questions: with no open question asked, only
-        # over-answering can be seen.
-        if len(over) >= 2 and len(over) * 2 > len(closed):
-            return _scored(c, 2, f"{len(over)} of {len(closed)} closed questions get over "
-                                 f"{CLOSED_LONG_WORDS} words; {facts}.")
-        return _scored(c, 3, f"no open question was asked, so full answers cannot be judged; "
-                             f"{len(over)} of {len(closed)} closed answers run long; {facts}.")
-    n = len(opens)
-    words = [a.words for a in opens]
-    extreme = sum(w < ONE_LINER_WORDS or w > MONOLOGUE_WORDS for w in words)
-    outside = sum(w < 40 or w > 400 for w in words)
-    mid = sum(60 <= w <= 400 for w in words)
-    ideal = sum(IDEAL_LOW_WORDS <= w <= IDEAL_HIGH_WORDS for w in words)
-    if extreme * 2 > n:
-        return _scored(c, 1, f"{extreme} of {n} open answers are one-liners (< {ONE_LINER_WORDS} "
-                             f"words) or monologues (> {MONOLOGUE_WORDS}); {facts}.")
-    if max(a.words for a in s.answers) > EXTREME_OUTLIER_WORDS:
-        return _scored(c, 2, f"one answer runs past {EXTREME_OUTLIER_WORDS} words; {facts}.")
-    # One thin answer or one long story among good ones is not a pattern: level 2 needs two.
-    if outside >= 2 and outside * 3 >= n:
-        return _scored(c, 2, f"{outside} of {n} open answers fall outside 40-400 words; {facts}.")
-    if ignored:
-        a = ignored[0]
-        return _scored(c, 2, f"the question at T{a.question_turn} asked for a short answer and "
-                             f"{a.span()} ran to {a.words} words; {facts}.")
-    if len(over) >= 2 and len(over) * 2 > len(closed):
-        return _scored(c, 2, f"too talkative: {len(over)} of {len(closed)} closed questions get "
-                             f"over {CLOSED_LONG_WORDS} words; {facts}.")
-    if mid * 2 >= n:
-        if ideal * 2 >= n and len(over) * 2 <= len(closed):
-            if (n >= 3 and ideal == n and not over
-                    and all(a.words <= CLOSED_SHORT_WORDS for a in closed)):
-                return _scored(c, 5, f"every open answer is about 130-300 words and every closed "
-                                     f"one short; whether there are tangents needs the judge; "
-                                     f"{facts}.")
-            return _scored(c, 4, f"open answers mostly about 130-300 words and closed answers "
-                                 f"short; {facts}.")
-        return _scored(c, 3, f"most open answers are 60-400 words; {facts}.")
-    if sum(w > 400 for w in words) * 2 > n:
-        return _scored(c, 2, f"most open answers run past 400 words; {facts}.")
-    return _scored(c, 2, f"most open answers are under 60 words; {facts}.")
+        if len(lapses) >= 2:
+            return _scored(c, 2, f"too talkative: {_lapse_list(lapses)}; {facts}.")
+        return _scored(c, 3, f"no open question was asked, so depth cannot be judged; {facts}.")
+    if vague:
+        return _scored(c, 2, f"the answers give almost no specifics ({details} in {words} "
+                             f"words): padding rather than facts; {facts}.")
+    if len(thin) * 2 > len(opens):
+        level = 3 if details * 100 >= words * DENSE_PER_100 else 2
+        what = ("short but specific" if level == 3 else "thin, with few facts")
+        return _scored(c, level, f"{len(thin)} of {len(opens)} open answers are one-liners or "
+                                 f"short with nothing specific ({what}); {facts}.")
+    if len(lapses) >= 2:
+        return _scored(c, 2, f"too talkative: {_lapse_list(lapses)}; {facts}.")
+    if lapses or len(thin) * 4 > len(opens):
+        slips = len(lapses) + len(thin)
+        which = (_lapse_list(lapses) if lapses else
+                 f"a thin answer at {', '.join(a.span() for a in thin)}")
+        return _scored(c, 3 if slips >= 2 else 4, f"mostly proportioned, with {which}; "
+                                                  f"whether answers drift needs the judge; "
+                                                  f"{facts}.")
+    if len(deep) >= 2:
+        return _scored(c, 5, f"full, specific answers where depth was asked for and no sign of "
+                             f"talking past the point; whether there are tangents needs the "
+                             f"judge; {facts}.")
+    return _scored(c, 4, f"answers proportioned, none thin or running past a cue; {facts}.")
+
+
+def _talkative_lapses(s: Signals) -> list[tuple[AnswerSignal, str]]:
+    lapses: list[tuple[AnswerSignal, str]] = []
+    for a in s.answers:
+        if a.moved_on:
+            lapses.append((a, "the interviewer cut in or moved on"))
+        elif a.brevity_cue and a.words > BRIEF_CUE_WORDS:
+            lapses.append((a, f"{a.words} words after a cue to be brief"))
+        elif a.question_type == "closed" and a.words > CLOSED_LONG_WORDS:
+            lapses.append((a, f"{a.words} words on a simple question"))
+        elif a.words > MONOLOGUE_WORDS:
+            lapses.append((a, f"{a.words} words in one answer"))
+        elif a.digressions >= 2:
+            lapses.append((a, "drifts out loud"))
+    return lapses
+
+
+def _lapse_list(lapses: list[tuple[AnswerSignal, str]]) -> str:
+    return "; ".join(f"{a.span()}: {why}" for a, why in lapses)
 
 
 def _next_steps(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
@@ -128,34 +142,43 @@ def _next_steps(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
     if s.cut_off and allowed:
         return _na(c, why)
     if s.process and s.timeline:
-        return _scored(c, 4, f"asked about or confirmed both the process ({_turns(s.process)}) "
-                             f"and the timeline ({_turns(s.timeline)}).",
+        return _scored(c, 5 if s.restated else 4,
+                       f"asked about or confirmed both the next stage ({_turns(s.process)}) "
+                       f"and the timing ({_turns(s.timeline)}) of the hiring process"
+                       + (", summed back in their own words." if s.restated else "."),
                        [s.process[0], s.timeline[0]])
     if s.process or s.timeline:
-        which = "the process" if s.process else "the timeline"
+        which = "the next stage" if s.process else "the timing"
         hits = s.process or s.timeline
-        return _scored(c, 3, f"asked about or confirmed {which} only ({_turns(hits)}).", hits[:2])
+        return _scored(c, 4, f"asked about or confirmed {which} of the hiring process "
+                             f"({_turns(hits)}).", hits[:2])
+    if s.other_next_steps:
+        return _scored(c, 3, "asked about next steps, but of something other than the hiring "
+                             f"process ({_turns(s.other_next_steps)}).", s.other_next_steps[:2])
     if s.interviewer_next_steps:
         turns = ", ".join(f"T{t}" for t in s.interviewer_next_steps)
         return _scored(c, 2, f"the interviewer stated next steps or a timeline ({turns}); the "
                              "candidate neither asked nor confirmed.")
-    return _scored(c, 1, f"no candidate question or confirmation about next steps or timing in "
-                         f"the closing phase (turns {s.closing.moves_from}-{s.turns}).")
+    return _scored(c, 1, f"no candidate question or confirmation about the hiring process's "
+                         f"next steps in the closing phase (turns {s.closing.moves_from}-"
+                         f"{s.turns}).")
 
 
 def _follow_up(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
-    ch, tm, method, contact = (s.follow_up_channel, s.follow_up_time, s.follow_up_method_ask,
-                               s.follow_up_contact)
-    if method:
-        return _scored(c, 4, f"asked for the preferred follow-up method ({_turns(method)}).",
-                       method[:2])
-    if ch and tm:
-        return _scored(c, 4, f"named a channel ({_turns(ch)}) and a time ({_turns(tm)}).",
-                       [ch[0], tm[0]])
-    if ch or tm or contact:
-        hits = ch or tm or contact
-        what = "a channel" if ch else "a time" if tm else "whom to contact"
-        return _scored(c, 3, f"one follow-up element: {what} ({_turns(hits)}).", hits[:2])
+    ch = [*s.follow_up_channel, *(h for h in s.follow_up_method_ask
+                                  if h not in s.follow_up_channel)]
+    tm, contact = s.follow_up_time, s.follow_up_contact
+    if ch:
+        if tm and contact:
+            return _scored(c, 5, f"a channel ({_turns(ch)}), a time ({_turns(tm)}) and whom to "
+                                 f"contact ({_turns(contact)}).", [ch[0], tm[0], contact[0]])
+        return _scored(c, 4, f"named, agreed or asked about a channel for following up "
+                             f"({_turns(ch)}).", ch[:2])
+    if tm or contact:
+        hits = tm or contact
+        what = "when" if tm else "whom to contact"
+        return _scored(c, 3, f"said {what} ({_turns(hits)}), but named, asked or agreed no "
+                             "channel (email, phone).", hits[:2])
     if s.follow_up_vague:
         return _scored(c, 2, f"a vague follow-up with no channel, person or time "
                              f"({_turns(s.follow_up_vague)}).", s.follow_up_vague[:2])
@@ -164,54 +187,72 @@ def _follow_up(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
 
 
 def _asked_questions(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
-    qs = s.closing_questions()
+    """The candidate's questions anywhere in the interview.
+
+    Judged by what they ask and whether they pick up what the interviewer said.
+    """
+    qs = list(s.questions)
     allowed, why = na_allowed(c, s)
     if not qs and allowed:
         return _na(c, why)
     hits = [Hit(turn=q.turn, kind=f"question ({q.topic})", quote=q.quote) for q in qs]
     if not qs:
-        where = (f"after the invitation at T{s.closing.invitation_turn}"
-                 if s.invited_questions else "in the closing phase")
-        return _scored(c, 1, f"no candidate question {where}.", s.declined_questions)
-    relevant = [q for q in qs if q.topic == "other"]
-    generic = [q for q in qs if q.topic == "generic"]
-    counts = (f"{len(qs)} question(s) in the closing phase ({_turns(hits)}): {len(relevant)} "
-              f"about the role or team, {len(generic)} generic")
-    if len(relevant) >= 2:
-        if any(q.builds_on for q in relevant):
-            return _scored(c, 4, f"{counts}; at least one refers back to what the interviewer "
-                                 "said.", hits)
-        return _scored(c, 3, f"{counts}; whether they build on the conversation needs the "
-                             "judge.", hits)
-    if relevant or generic:
-        return _scored(c, 2, f"{counts}.", hits)
-    return _scored(c, 1, f"{counts}: none about the role itself (only process, timing or "
-                         "pay).", hits)
+        where = (f"after the invitation at T{s.closing.invitation_turn} or before it"
+                 if s.invited_questions else "anywhere in the interview")
+        return _scored(c, 1, f"no candidate question about the job {where}.",
+                       s.declined_questions)
+    role = s.role_question_turns()
+    built = s.built_question_turns()
+    generic = sorted({q.turn for q in qs if q.topic == "generic"})
+    counts = (f"questions at {_turns(hits)}: about the work at "
+              f"{', '.join(f'T{t}' for t in role) or 'no turn'}"
+              + (f", building on what the interviewer said at "
+                 f"{', '.join(f'T{t}' for t in built)}" if built else "")
+              + (f", canned at {', '.join(f'T{t}' for t in generic)}" if generic else ""))
+    if not role:
+        if generic:
+            return _scored(c, 2, f"{counts}: only canned questions.", hits)
+        return _scored(c, 1, f"{counts}: none about the work itself (only pay, terms or the "
+                             "process).", hits)
+    if len(role) == 1:
+        return _scored(c, 3 if built else 2, f"{counts}: one question about the work.", hits)
+    if not built:
+        return _scored(c, 3, f"{counts}; none picks up what the interviewer said (the judge "
+                             "reads whether they follow the conversation).", hits)
+    if len(built) >= 2 and len(role) >= 3:
+        return _scored(c, 5, f"{counts}: several questions that follow the conversation.", hits)
+    return _scored(c, 4, f"{counts}.", hits)
 
 
 def _asked_for_job(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
     start = s.closing.moves_from
     ask = [h for h in s.job_ask if h.turn >= start]
-    # Asking what happens next, in the same breath as the ask, also moves the process forward.
     ask_turns = {h.turn for h in ask}
+    # Asking what happens next, in the same breath as the ask, also moves the process forward.
     fwd = [*s.forward_ask, *(h for h in s.process if h.turn in ask_turns)]
     pres = [h for h in s.presumptive if h.turn >= start]
-    hedged = list(s.hedged_ask)
-    if s.begging and not (ask or fwd or pres):
+    pressure = [*s.hedged_ask, *s.ultimatum]
+    if s.begging and not (ask or pres):
         return _scored(c, 1, f"begs from need ({_turns(s.begging)}) without a clear ask.",
                        s.begging[:2])
-    if hedged:
-        return _scored(c, 2, f"a hedged or self-deprecating ask ({_turns(hedged)}).", hedged[:2])
-    if ask and (fwd or pres):
-        more = fwd or pres
-        return _scored(c, 4, f"states wanting the role ({_turns(ask)}) and moves the process "
-                             f"forward ({_turns(more)}).", [ask[0], more[0]])
-    if ask or pres or s.forward_ask:
-        hits = ask or pres or list(s.forward_ask)
-        return _scored(c, 3, f"a clear ask ({_turns(hits)}), but not both a statement of wanting "
-                             "the role and a forward-moving question.", hits[:2])
-    return _scored(c, 1, "never says they want the role "
-                         f"(turns {start}-{s.turns}).")
+    if pressure and not ask:
+        return _scored(c, 2, f"hints, hedges or pressures instead of asking "
+                             f"({_turns(pressure)}).", pressure[:2])
+    if ask:
+        if pressure:
+            return _scored(c, 2, f"wants the role ({_turns(ask)}), but the ask comes with a "
+                                 f"hedge or pressure ({_turns(pressure)}).", [ask[0], pressure[0]])
+        if fwd:
+            return _scored(c, 5, f"says plainly they want the role ({_turns(ask)}) and moves the "
+                                 f"process forward ({_turns(fwd)}).", [ask[0], fwd[0]])
+        return _scored(c, 4, f"says plainly they want the role ({_turns(ask)}).", ask[:2])
+    if pres:
+        return _scored(c, 4, f"a presumptive close ({_turns(pres)}).", pres[:2])
+    interest = [h for h in s.interest if h.turn >= start]
+    if interest:
+        return _scored(c, 3, f"interest in the role or the work ({_turns(interest)}), but never "
+                             "says they want this job.", interest[:2])
+    return _scored(c, 1, f"never says they want the role (turns {start}-{s.turns}).")
 
 
 def _closing_recap(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
@@ -228,15 +269,17 @@ def _closing_recap(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
         return _scored(c, 5, f"a brief recap at T{r.turn} ({size}): a need the interviewer "
                              "stated, the candidate's own result and their interest.", hits)
     if level == 4:
+        longer = (f"; at {r.words} words it could be tighter" if r.words > RECAP_RAMBLING_WORDS
+                  else "")
         return _scored(c, 4, f"a recap at T{r.turn} ({size}) links a need the interviewer "
-                             "stated to the candidate's own experience, with interest.", hits)
-    if level == 3:
-        return _scored(c, 3, f"a brief recap at T{r.turn} ({size}) with interest or a fit claim "
-                             "tied to generic strengths, not to a need the interviewer stated.",
+                             f"stated to the candidate's own experience, with interest{longer}.",
                        hits)
-    if r.words > RECAP_RAMBLING_WORDS and (r.strength or r.experience):
-        return _scored(c, 2, f"a rambling recap at T{r.turn} ({size}; a recap should be "
-                             f"brief).", hits)
+    if level == 3:
+        half = ("a need matched to the candidate's experience, but no word of wanting the role"
+                if r.need and r.experience and not r.interest else
+                "interest or a fit claim tied to generic strengths, not to a need the "
+                "interviewer stated")
+        return _scored(c, 3, f"half a recap at T{r.turn} ({size}): {half}.", hits)
     return _scored(c, 2, f"interest or a fit claim at T{r.turn} with nothing behind it.", hits)
 
 

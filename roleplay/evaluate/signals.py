@@ -41,7 +41,6 @@ from roleplay.evaluate._lexicon import (
     _FIT,
     _FOLLOW_VERB,
     _FORWARD_ASK,
-    _GENERIC,
     _HEDGE,
     _I_PAST,
     _I_WOULD,
@@ -52,19 +51,22 @@ from roleplay.evaluate._lexicon import (
     _METHOD_ASK,
     _MORE,
     _NEGATIVITY,
+    _OWN_EXPERIENCE,
     _PAY,
     _PRESUMPTIVE,
     _PROCESS,
-    _REFERS_BACK,
     _RESULT,
     _TIME_ACK,
     _TIME_ANCHOR,
     _TIMELINE,
+    _ULTIMATUM,
     _VAGUE_FOLLOW,
     _WE,
     _WORD,
     _rx,
 )
+from roleplay.evaluate._next_steps import next_steps_of
+from roleplay.evaluate._questions import QuestionSignal, questions_of
 from roleplay.evaluate._recap import (
     RECAP_BRIEF_WORDS,
     RECAP_RAMBLING_WORDS,
@@ -102,7 +104,6 @@ __all__ = [
 _FALLBACK_CLOSE_SHARE = 0.2
 _CUT_OFF_REASONS = frozenset({"turn_limit", "token_budget", "interrupted", "error"})
 
-Topic = Literal["pay_perks", "process", "generic", "other"]
 class ClosingPhase(_Frozen):
     """Where the closing phase starts, and how that was decided."""
 
@@ -117,23 +118,6 @@ class ClosingPhase(_Frozen):
     """First turn searched for the candidate's closing moves (questions, the ask, next steps,
     follow-up): the closing phase, or after a ``fallback`` the second half, since a candidate
     who is never invited may close on their own initiative before the last fifth."""
-
-
-class QuestionSignal(_Frozen):
-    """A question the candidate asked."""
-
-    turn: int
-    """The candidate turn."""
-    in_close: bool
-    """Whether it falls where closing moves are looked for (from `ClosingPhase.moves_from`)."""
-    topic: Topic
-    """``pay_perks`` (pay, benefits, time off, remote, hours, promotion); ``process`` (the hiring
-    process, timeline, follow-up, or the candidate's own candidacy); ``generic`` (canned: the
-    culture, a typical day); ``other`` (the role, the team, the work)."""
-    builds_on: bool
-    """The question's turn refers back to the conversation ("you mentioned ...")."""
-    quote: str
-    """The question, verbatim."""
 
 
 class BehaviouralAnswer(_Frozen):
@@ -197,6 +181,9 @@ class Signals(_Frozen):
     """Interviewer turns with a behavioural prompt."""
     behavioural_answers: tuple[BehaviouralAnswer, ...]
     """The answer to each behavioural prompt."""
+    experience_turns: tuple[int, ...] = ()
+    """Candidate turns that describe the candidate's own experience (things they did), whatever
+    the question's wording: where situation-action-result applies."""
     pay_raised_by_interviewer: bool
     """The interviewer mentioned pay or benefits before the candidate's first such question."""
     declined_questions: tuple[Hit, ...]
@@ -205,6 +192,10 @@ class Signals(_Frozen):
     """Candidate questions or confirmations in the close about the process / next steps."""
     timeline: tuple[Hit, ...]
     """Candidate questions or confirmations in the close about the timeline."""
+    other_next_steps: tuple[Hit, ...] = ()
+    """"Next steps" the candidate asked about something other than the hiring process."""
+    restated: tuple[Hit, ...] = ()
+    """Sentences summing the interviewer's stated next steps back."""
     interviewer_next_steps: tuple[int, ...]
     """Interviewer turns in the close that state next steps or a timeline."""
     follow_up_channel: tuple[Hit, ...]
@@ -226,6 +217,8 @@ class Signals(_Frozen):
     I'm okay")."""
     begging: tuple[Hit, ...]
     """Begging or need-based pleas."""
+    ultimatum: tuple[Hit, ...] = ()
+    """Pressure in the close: another offer with a deadline, an answer demanded by a date."""
     presumptive: tuple[Hit, ...]
     """Presumptive or blunt closes."""
     recap_interest: tuple[Hit, ...]
@@ -245,6 +238,14 @@ class Signals(_Frozen):
     def closing_questions(self) -> list[QuestionSignal]:
         """The candidate's questions in the closing phase."""
         return [q for q in self.questions if q.in_close]
+
+    def role_question_turns(self) -> list[int]:
+        """Candidate turns asking about the work itself (not pay, terms, process or canned)."""
+        return sorted({q.turn for q in self.questions if q.topic == "other"})
+
+    def built_question_turns(self) -> list[int]:
+        """Candidate turns whose question about the work builds on what the interviewer said."""
+        return sorted({q.turn for q in self.questions if q.topic == "other" and q.builds_on})
 
     def open_answers(self) -> list[AnswerSignal]:
         """Answers to behavioural or open questions."""
@@ -284,10 +285,13 @@ class Signals(_Frozen):
         if hypo:
             lines.append(f"- Hypothetical \"I would\" answers (no past-tense own action): "
                          f"{_turns(hypo)}.")
-        qs = self.closing_questions()
-        lines.append(f"- Candidate questions in the closing phase: {len(qs)}"
+        qs = self.questions
+        lines.append(f"- Candidate questions anywhere in the interview: {len(qs)}"
                      + (f" ({', '.join(_question_label(q) for q in qs)})" if qs else "")
                      + ".")
+        if self.experience_turns:
+            lines.append("- The candidate describes their own experience at "
+                         f"{_turns(self.experience_turns)}.")
         for label, hits in (
             ("Declined to ask questions", self.declined_questions),
             ("Process / next-steps questions or confirmations", self.process),
@@ -327,7 +331,8 @@ class Signals(_Frozen):
 
 
 def _question_label(q: QuestionSignal) -> str:
-    return f"T{q.turn} {q.topic}" + (", refers back" if q.builds_on else "")
+    return (f"T{q.turn} {q.topic}" + (", builds on the interviewer's words" if q.builds_on else "")
+            + (", own initiative" if q.own_initiative and q.in_close is False else ""))
 
 
 def _turns(turns: Iterable[int]) -> str:
@@ -396,17 +401,6 @@ def _closing(transcript: Transcript) -> ClosingPhase:
                         moves_from=min(start, n // 2 + 1))
 
 
-def _topic(sentence: str) -> Topic:
-    if _PAY.search(sentence):
-        return "pay_perks"
-    if any(p.search(sentence) for p in (_PROCESS, _TIMELINE, _METHOD_ASK, _CONTACT_ASK,
-                                          _FOLLOW_VERB, _PRESUMPTIVE, _FORWARD_ASK, _JOB_ASK)):
-        return "process"
-    if _GENERIC.search(sentence):
-        return "generic"
-    return "other"
-
-
 def compute_signals(transcript: Transcript) -> Signals:
     """Compute every signal of ``transcript`` (pure: same transcript, same signals)."""
     turns = transcript.turns
@@ -424,14 +418,8 @@ def compute_signals(transcript: Transcript) -> Signals:
     in_close = [t for t in candidate if t.index >= closing.moves_from]
     last_three = candidate[-3:]
 
-    questions: list[QuestionSignal] = []
-    for turn in candidate:
-        refers = bool(_REFERS_BACK.search(turn.text))
-        for sentence in _sentence_texts(turn.text):
-            if sentence.endswith("?"):
-                questions.append(QuestionSignal(
-                    turn=turn.index, in_close=turn.index >= closing.moves_from,
-                    topic=_topic(sentence), builds_on=refers, quote=sentence))
+    questions = questions_of(turns, candidate, moves_from=closing.moves_from,
+                             invitation_turn=closing.invitation_turn)
 
     answers = answers_of(turns, closing.invitation_turn)
 
@@ -467,6 +455,7 @@ def compute_signals(transcript: Transcript) -> Signals:
 
     interviewer_close = [t.index for t in interviewer if t.index >= closing.start_turn
                          and (_PROCESS.search(t.text) or _TIMELINE.search(t.text))]
+    steps = next_steps_of(turns, in_close, interviewer_close)
     follow_turns = in_close
     channel = _hits(follow_turns, "follow_up_channel", _CHANNEL, sentence_filter=_FOLLOW_VERB)
     channel += [h for h in _hits(follow_turns, "follow_up_channel", _METHOD_ASK)
@@ -496,10 +485,13 @@ def compute_signals(transcript: Transcript) -> Signals:
         answers=tuple(answers),
         behavioural_prompts=tuple(prompts),
         behavioural_answers=tuple(behavioural),
+        experience_turns=tuple(t.index for t in candidate if _describes_experience(t.text)),
         pay_raised_by_interviewer=pay_raised,
         declined_questions=tuple(declined),
-        process=tuple(_hits(in_close, "process", _PROCESS, require="question")),
-        timeline=tuple(_hits(in_close, "timeline", _TIMELINE, require="question")),
+        process=tuple(steps.process),
+        timeline=tuple(steps.timeline),
+        other_next_steps=tuple(steps.other),
+        restated=tuple(steps.restated),
         interviewer_next_steps=tuple(interviewer_close),
         follow_up_channel=tuple(channel),
         follow_up_time=tuple(time_hits),
@@ -510,6 +502,7 @@ def compute_signals(transcript: Transcript) -> Signals:
         forward_ask=tuple(_hits(in_close, "forward_ask", _FORWARD_ASK)),
         hedged_ask=tuple(_hits(in_close, "hedged_ask", _HEDGE)),
         begging=tuple(_hits(candidate, "begging", _BEGGING)),
+        ultimatum=tuple(_hits(in_close, "ultimatum", _ULTIMATUM)),
         presumptive=tuple(_hits(candidate, "presumptive", _PRESUMPTIVE)),
         recap_interest=tuple(_hits(last_three, "recap_interest", _INTEREST)),
         recap_fit=tuple(recap_fit),
@@ -518,6 +511,12 @@ def compute_signals(transcript: Transcript) -> Signals:
         negativity=tuple(_hits(candidate, "negativity", _NEGATIVITY)),
         integrity=tuple(_integrity(spoken)),
     )
+
+
+def _describes_experience(text: str) -> bool:
+    """The turn tells something the candidate did: two own past actions, or one with a result."""
+    own = len(_I_PAST.findall(text)) + len(_OWN_EXPERIENCE.findall(text))
+    return count_words(text) >= 25 and (own >= 2 or (own >= 1 and bool(_RESULT.search(text))))
 
 
 def _integrity(candidate: Sequence[Turn]) -> list[IntegrityNote]:
