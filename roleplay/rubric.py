@@ -84,8 +84,9 @@ class PolicyRule(_Strict):
     """Stable rule id, referenced by rubric ``caps`` / ``review_checks``."""
     criterion: str
     """The criterion the rule acts on."""
-    effect: Literal["cap", "review_flag"]
-    """``cap`` lowers the score to at most the declared maximum; ``review_flag`` only flags."""
+    effect: Literal["cap", "review_flag", "pass_guard"]
+    """``cap`` lowers the score to at most the declared maximum; ``review_flag`` only flags;
+    ``pass_guard`` keeps a criterion below its pass mark while a required part is missing."""
     default_max: int | None = None
     """The cap used by the shipped rubric (``cap`` rules only)."""
     description: str
@@ -135,6 +136,12 @@ POLICY_RULES: tuple[PolicyRule, ...] = (
         id="presumptive_close", criterion="asked_for_job", effect="cap", default_max=4,
         description="A presumptive or blunt close (\"When can I start?\", \"Did I get the "
                     "job?\"): asked_for_job is at most 4.",
+    ),
+    PolicyRule(
+        id="checklist_required", criterion="*", effect="pass_guard",
+        description="The judge's own checklist says a part the criterion requires is missing "
+                    "(a checklist item with pass_requires answered otherwise): the score is "
+                    "capped just below the criterion's pass mark, so it is never passed.",
     ),
     PolicyRule(
         id="next_steps_unconfirmed", criterion="next_steps", effect="review_flag",

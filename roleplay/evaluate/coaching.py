@@ -12,14 +12,7 @@ import re
 from collections.abc import Callable
 
 from roleplay.evaluate.results import CriterionResult
-from roleplay.evaluate.signals import (
-    BRIEF_CUE_WORDS,
-    CLOSED_LONG_WORDS,
-    IDEAL_HIGH_WORDS,
-    MONOLOGUE_WORDS,
-    ONE_LINER_WORDS,
-    Signals,
-)
+from roleplay.evaluate.signals import BRIEF_CUE_WORDS, CLOSED_LONG_WORDS, Signals
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
 
@@ -80,39 +73,37 @@ def _sar_answers(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) 
 
 def _answer_balance(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
     # Only answers to the interviewer's questions are coached; the candidate's own questions
-    # never are, and a closed question's short answer is right.
-    ignored = [a for a in s.answers if a.brevity_cue and a.words > BRIEF_CUE_WORDS]
-    if ignored:
-        a = ignored[0]
+    # never are, and a closed question's short answer is right. The advice is about proportion:
+    # no word band is given as the target.
+    for a in s.answers:
         question = snippet(t.turn(a.question_turn).text)
-        return (f"At turn {a.turn}, asked '{question}' (turn {a.question_turn}) for a short "
-                f"answer, you spoke {a.words} words; give the headline in two or three sentences "
-                "and let the interviewer ask for more.")
-    answers = s.open_answers()
+        if a.brevity_cue and a.words > BRIEF_CUE_WORDS:
+            return (f"At turn {a.turn}, asked '{question}' (turn {a.question_turn}) for a short "
+                    f"answer, you spoke {a.words} words; give the headline in two or three "
+                    "sentences and let the interviewer ask for more.")
+        if a.moved_on:
+            return (f"At turn {a.turn}, the interviewer cut in after your answer to '{question}' "
+                    f"(turn {a.question_turn}); that is the cue you ran past. Make the point, "
+                    "give one example, and stop so they can follow up.")
+        if a.digressions >= 2:
+            return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) "
+                    "drifted into side stories; keep to the question and drop the asides.")
     over = [a for a in s.answers if a.question_type == "closed" and a.words > CLOSED_LONG_WORDS]
-    if not answers:
-        if over:
-            a = max(over, key=lambda x: x.words)
-            question = snippet(t.turn(a.question_turn).text)
-            return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
-                    f"got {a.words} words; a sentence or two is enough for a closed question.")
-        return (f"At turn {_last_candidate(t)}, you could have answered in full sentences: about "
-                "130-300 words for an open question, 15-60 for a closed one.")
-    longest = max(answers, key=lambda a: a.words)
-    shortest = min(answers, key=lambda a: a.words)
-    if longest.words > MONOLOGUE_WORDS or (
-        longest.words > IDEAL_HIGH_WORDS and shortest.words >= ONE_LINER_WORDS
-    ):
-        return (f"At turn {longest.turn}, your answer ran to {longest.words} words; aim for about "
-                "130-300 words (one or two minutes) and pause so the interviewer can follow up.")
-    if len(over) >= 2 and shortest.words >= ONE_LINER_WORDS:
+    if over:
         a = max(over, key=lambda x: x.words)
         question = snippet(t.turn(a.question_turn).text)
         return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
-                f"got {a.words} words; a sentence or two is enough for a closed question.")
-    question = snippet(t.turn(shortest.question_turn).text)
-    return (f"At turn {shortest.turn}, answering '{question}' (turn {shortest.question_turn}) in "
-            f"{shortest.words} words, you could have given a full example in about 130-300 words.")
+                f"got {a.words} words; a sentence or two is enough for a simple question.")
+    thin = [a for a in s.open_answers() if a.thin() or a.vague()]
+    if thin:
+        a = thin[0]
+        question = snippet(t.turn(a.question_turn).text)
+        what = ("stayed general" if a.vague() else f"gave {a.words} words")
+        return (f"At turn {a.turn}, answering '{question}' (turn {a.question_turn}), you {what}; "
+                "give the facts the question asks for: a real example, what you did and how it "
+                "turned out, with a number or a name.")
+    return (f"By turn {_last_candidate(t)}, match each answer to its question: a full, focused "
+            "story where one is asked for, a sentence where a fact is, and no tangents.")
 
 
 def _enthusiasm(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
@@ -133,6 +124,11 @@ def _asked_for_job(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript
 
 
 def _next_steps(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    if s.other_next_steps:
+        hit = s.other_next_steps[0]
+        return (f"At turn {hit.turn}, your question about next steps was about something other "
+                "than the hiring process; before saying goodbye, also ask: 'What are the next "
+                "steps in the process, and when should I expect to hear?'")
     if s.interviewer_next_steps:
         said = s.interviewer_next_steps[-1]
         reply = next((x.index for x in t.candidate_turns() if x.index > said), None)
@@ -144,13 +140,24 @@ def _next_steps(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -
             "the next steps, and when should I expect to hear from you?'")
 
 
-def _closing_recap(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
+def _closing_recap(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    r = s.recap
+    if r is not None and r.interest and not (r.need and (r.experience or r.strength)):
+        return (f"At turn {r.turn}, you said you want the role; add the match: the need the "
+                "interviewer stressed and the thing you did that meets it, in a sentence or two.")
+    if r is not None and r.need and r.experience and not r.interest:
+        return (f"At turn {r.turn}, you matched their need to your experience; finish the "
+                "thought with why you want this role.")
     return (f"At turn {_last_candidate(t)}, you could have left one recap thought of under 80 "
             "words: the need the interviewer stressed, one achievement of yours that matches it, "
             "and your interest in the role.")
 
 
-def _follow_up(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:
+def _follow_up(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
+    if s.follow_up_time:
+        hit = s.follow_up_time[0]
+        return (f"At turn {hit.turn}, you said when you would follow up but not how; ask: 'Is "
+                "email the best way to reach you, or should I call?'")
     return (f"At turn {_last_candidate(t)}, you could have asked: 'If I haven't heard by next "
             "Friday, is email the best way to follow up with you?'")
 

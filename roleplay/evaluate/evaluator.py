@@ -51,7 +51,7 @@ from roleplay.evaluate.judge import (
     reply_model,
     verify_quote,
 )
-from roleplay.evaluate.policy import apply_caps, na_allowed, review_flags
+from roleplay.evaluate.policy import apply_caps, apply_checklist, na_allowed, review_flags
 from roleplay.evaluate.provisional import provisional_result
 from roleplay.evaluate.results import CheckAnswer, CriterionResult, Evaluation, Mode
 from roleplay.evaluate.signals import Signals, compute_signals
@@ -400,7 +400,7 @@ class Evaluator:
                        f"it here: {why}. The judge's reason: {reason}", **common)
         score = int(data["score"])
         result = CriterionResult(status="scored", score=score, reason=reason, **common)
-        result = apply_caps(criterion, result, signals)
+        result = apply_checklist(criterion, apply_caps(criterion, result, signals))
         if (criterion.evidence_required and result.score is not None and result.score >= 2
                 and not any(e.verified for e in result.evidence)):
             return result.model_copy(update={

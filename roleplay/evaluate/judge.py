@@ -60,7 +60,7 @@ __all__ = [
     "verify_quote",
 ]
 
-JUDGE_TEMPLATE_VERSION = "judge-v2"
+JUDGE_TEMPLATE_VERSION = "judge-v3"
 NONCE_PLACEHOLDER = "{nonce}"
 """What the per-call delimiter nonce is replaced with when hashing a request for the cache."""
 
@@ -77,7 +77,10 @@ copied from that candidate turn (a phrase or a sentence, not a paraphrase). Code
 quote; a quote that is not in the cited candidate turn counts as no evidence.
 3. A score of 2 or more must rest on at least one quote. A score of 1 for something absent \
 needs no quote: say in the reason what is missing and where it should have happened.
-4. Pick the highest level whose every requirement is met. Judge each criterion on its own.
+4. Pick the highest level whose every requirement is met. Judge each criterion on its own. \
+A level that needs two parts (a channel and not only a time; interest and the match to the \
+employer's needs) is not met by one of them: give the lower level that describes what the \
+candidate did, and answer the checklist as the transcript shows it.
 5. Not applicable: set "applicable" to false and "score" to null only when the criterion's \
 N/A rule allows it. Otherwise set "applicable" to true and give a score from 1 to 5.
 6. Length and keywords earn nothing by themselves: padding, repetition, or lists of words \
@@ -202,8 +205,8 @@ def _render_criterion(criterion: Criterion) -> str:
     else:
         out.append("N/A rule: never not applicable; always score 1-5.")
     if not criterion.evidence_required:
-        out.append("Evidence: this criterion rests on the word counts in the facts; quotes are "
-                   "optional.")
+        out.append("Evidence: quotes are optional here (cite the clearest lapse if there is one); "
+                   "the facts give each answer's length as context, never as the verdict.")
     if criterion.checklist:
         out.append("Checklist (answer each yes/no before scoring):")
         out.extend(f"- {item.id}: {item.question}" for item in criterion.checklist)

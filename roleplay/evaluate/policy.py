@@ -26,6 +26,7 @@ __all__ = [
     "RULES",
     "Firing",
     "apply_caps",
+    "apply_checklist",
     "fires",
     "na_allowed",
     "render_rules",
@@ -235,6 +236,34 @@ def apply_caps(criterion: Criterion, result: CriterionResult, signals: Signals) 
     })
 
 
+def apply_checklist(criterion: Criterion, result: CriterionResult) -> CriterionResult:
+    """Keep a scored result below the pass mark while the judge's checklist says a part is missing.
+
+    "Passed" tells a person they are done: a judge that writes "no channel was named" and
+    still gives a passing level must not pass follow_up. Items without ``pass_requires`` only
+    inform the score.
+    """
+    if result.status != "scored" or result.score is None:
+        return result
+    if result.score < criterion.pass_threshold or criterion.pass_threshold <= 1:
+        return result
+    answers = {a.id: a.answer for a in result.checklist}
+    missing = [item for item in criterion.checklist
+               if item.pass_requires is not None and item.id in answers
+               and answers[item.id] != item.pass_requires]
+    if not missing:
+        return result
+    cap = criterion.pass_threshold - 1
+    said = "; ".join(f"{'yes' if answers[i.id] else 'no'} to \"{i.question}\"" for i in missing)
+    note = (f"Capped at {cap} (was {result.score}) by checklist_required: the judge's own "
+            f"checklist answers {said}.")
+    return result.model_copy(update={
+        "score": cap,
+        "reason": f"{result.reason} {note}".strip(),
+        "applied_rules": (*result.applied_rules, "checklist_required"),
+    })
+
+
 def review_flags(criterion: Criterion, result: CriterionResult,
                  signals: Signals) -> tuple[str, ...]:
     """Review flags for a scored, met criterion whose signals disagree; never changes the score."""
@@ -287,6 +316,7 @@ def render_rules(rules: tuple[PolicyRule, ...] = RULES) -> str:
     """The rule table as Markdown, for docs and reports."""
     lines = ["| Rule | Criterion | Effect | Description |", "|---|---|---|---|"]
     for r in rules:
-        effect = f"cap ≤ {r.default_max}" if r.effect == "cap" else "review flag"
+        effect = {"cap": f"cap ≤ {r.default_max}", "review_flag": "review flag",
+                  "pass_guard": "below the pass mark"}[r.effect]
         lines.append(f"| `{r.id}` | {r.criterion} | {effect} | {r.description} |")
     return "\n".join(lines)

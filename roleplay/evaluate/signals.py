@@ -286,9 +286,12 @@ class Signals(_Frozen):
             lines.append(f"- Hypothetical \"I would\" answers (no past-tense own action): "
                          f"{_turns(hypo)}.")
         qs = self.questions
+        by_turn: dict[int, list[QuestionSignal]] = {}
+        for q in qs:
+            by_turn.setdefault(q.turn, []).append(q)
         lines.append(f"- Candidate questions anywhere in the interview: {len(qs)}"
-                     + (f" ({', '.join(_question_label(q) for q in qs)})" if qs else "")
-                     + ".")
+                     + (f" ({'; '.join(_question_label(t, g) for t, g in by_turn.items())})"
+                        if qs else "") + ".")
         if self.experience_turns:
             lines.append("- The candidate describes their own experience at "
                          f"{_turns(self.experience_turns)}.")
@@ -330,9 +333,14 @@ class Signals(_Frozen):
         return "\n".join(lines)
 
 
-def _question_label(q: QuestionSignal) -> str:
-    return (f"T{q.turn} {q.topic}" + (", builds on the interviewer's words" if q.builds_on else "")
-            + (", own initiative" if q.own_initiative and q.in_close is False else ""))
+def _question_label(turn: int, questions: Sequence[QuestionSignal]) -> str:
+    topics = sorted({q.topic for q in questions})
+    notes = [*topics]
+    if any(q.builds_on for q in questions):
+        notes.append("builds on the interviewer's words")
+    if any(q.own_initiative and not q.in_close for q in questions):
+        notes.append("own initiative")
+    return f"T{turn} " + ", ".join(notes)
 
 
 def _turns(turns: Iterable[int]) -> str:
