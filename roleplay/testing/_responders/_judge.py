@@ -251,17 +251,18 @@ def _enthusiasm(r: _Reading) -> _Verdict:
 
 def _asked_for_job(r: _Reading) -> _Verdict:
     begging = r.find(r.candidate, _BEG_RX)
-    if begging:
-        return _Verdict(1, "The candidate begs from need instead of asking.", [], {})
     want = r.find(r.close, _WANT_RX)
+    checklist = {"wants_job": bool(want), "begged_or_hinted": bool(begging)}
+    if begging:
+        return _Verdict(1, "The candidate begs from need instead of asking.", [], checklist)
     forward = r.find(r.close, _FORWARD_RX)
     if want and forward:
         score = 5 if any("pause" in q.lower() for _, q in forward) else 4
         return _Verdict(score, "States wanting the role and moves the process forward.",
-                        [want[0], forward[0]], {})
+                        [want[0], forward[0]], checklist)
     if want:
-        return _Verdict(3, "A clear statement of wanting the role, no forward ask.", want[:1], {})
-    return _Verdict(1, "The candidate never says they want the role.", [], {})
+        return _Verdict(4, "Says plainly that they want the role.", want[:1], checklist)
+    return _Verdict(1, "The candidate never says they want the role.", [], checklist)
 
 
 def _next_steps(r: _Reading) -> _Verdict:
@@ -270,7 +271,7 @@ def _next_steps(r: _Reading) -> _Verdict:
     asked_process = any(q.endswith("?") or _RESTATE_RX.search(q) for _, q in process)
     asked_timeline = any(q.endswith("?") or _RESTATE_RX.search(q) for _, q in timeline)
     restated = [q for q in r.find(r.close, _RESTATE_RX) if not q[1].endswith("?")]
-    checklist = {"asked_process": asked_process, "asked_timeline": asked_timeline,
+    checklist = {"hiring_steps": asked_process or asked_timeline,
                  "restated_step": bool(restated)}
     quotes = [q for q in (*process[:1], *timeline[:1])]
     if asked_process and asked_timeline:
@@ -279,7 +280,8 @@ def _next_steps(r: _Reading) -> _Verdict:
                         + (" and restates the agreed step." if restated else "."),
                         quotes + restated[:1], checklist)
     if asked_process or asked_timeline:
-        return _Verdict(3, "Asks about the process or the timeline, not both.", quotes, checklist)
+        return _Verdict(4, "Asks about or confirms the process or the timeline.", quotes,
+                        checklist)
     return _Verdict(1, "No question about what happens next.", [], checklist)
 
 
@@ -297,7 +299,7 @@ def _closing_recap(r: _Reading) -> _Verdict:
         checklist["brief"] = words <= 80
         linked = [q for q in fit if q[0] == turn.index]
         concrete = any(_NUMBER_RX.search(s) for s in recap)
-        score = (5 if concrete else 4) if words <= 80 else (3 if words <= 120 else 2)
+        score = 5 if concrete and words <= 80 else 4
         return _Verdict(score, f"A closing recap of about {words} words at T{turn.index}.",
                         [*linked[:1], both[0]], checklist)
     if interest:
@@ -312,12 +314,13 @@ def _follow_up(r: _Reading) -> _Verdict:
             or _FOLLOW_VERB_RX.search(q[1])]
     person = r.find(r.close, _PERSON_RX)
     checklist = {"channel": bool(channel), "time": bool(time), "contact_person": bool(person)}
-    if channel and time:
-        score = 5 if person else 4
-        return _Verdict(score, "Names a channel and a time for following up.",
-                        [channel[0], time[0]], checklist)
-    if channel or time or person:
-        return _Verdict(3, "One element of a follow-up plan.", (channel or time or person)[:1],
+    if channel:
+        score = 5 if time and person else 4
+        return _Verdict(score, "Names a channel for following up"
+                        + (", a time and whom to contact." if score == 5 else "."),
+                        [channel[0], *time[:1]], checklist)
+    if time or person:
+        return _Verdict(3, "Says when or whom, but no channel.", (time or person)[:1],
                         checklist)
     vague = r.find(r.close, _VAGUE_RX)
     if vague:
