@@ -11,15 +11,25 @@ from typing import Any
 import pytest
 
 from roleplay.evaluate import RULES, Evaluation, Evaluator, render_rules
-from roleplay.rubric import load_rubric
+from roleplay.rubric import Cap, Rubric, load_rubric
 from roleplay.testing import ScriptedChatModel
 from roleplay.transcript import Transcript, Turn, load_transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()
 IDS = [c.id for c in RUBRIC.criteria]
-CHECKLISTS = {c.id: {item.id: False for item in c.checklist}
-              for c in RUBRIC.criteria if c.checklist}
+CHECKLISTS = {c.id: c for c in RUBRIC.criteria if c.checklist}
+WITH_LENGTH_CAP = RUBRIC.model_copy(update={"criteria": [
+    c.model_copy(update={"caps": [*c.caps, Cap(rule="extreme_length_majority", max=1)]})
+    if c.id == "answer_balance" else c for c in RUBRIC.criteria]})
+
+
+def _checklist(cid: str, score: int, *, missing: bool = False) -> dict[str, bool]:
+    """Checklist answers that agree with ``score`` (or, with ``missing``, contradict a pass)."""
+    c = CHECKLISTS[cid]
+    done = score >= c.pass_threshold and not missing
+    return {item.id: (item.pass_requires if done else not item.pass_requires)
+            if item.pass_requires is not None else False for item in c.checklist}
 IV, CA = "interviewer", "candidate"
 ANSWER = ("I led the rollout of a new ticketing workflow across three regional teams, trained the "
           "leads, and measured response times every week for a quarter. ")
@@ -30,8 +40,13 @@ def make(*turns: tuple[str, str], **kwargs: Any) -> Transcript:
                                   for i, (s, t) in enumerate(turns, start=1)), **kwargs)
 
 
-def judge(transcript: Transcript, **scores: tuple[int, int, str]) -> Evaluation:
-    """Evaluate with a fake judge: scores[cid] = (score, turn, verbatim quote); others get 1."""
+def judge(transcript: Transcript, *, rubric: Rubric = RUBRIC, missing: str = "",
+          **scores: tuple[int, int, str]) -> Evaluation:
+    """Evaluate with a fake judge: scores[cid] = (score, turn, verbatim quote); others get 1.
+
+    Checklists agree with the score, except the ``missing`` criterion's, which says a required
+    part is missing.
+    """
     out: dict[str, Any] = {}
     for cid in IDS:
         score, turn, quote = scores.get(cid, (1, 0, ""))
@@ -39,9 +54,10 @@ def judge(transcript: Transcript, **scores: tuple[int, int, str]) -> Evaluation:
         p: dict[str, Any] = {"evidence": evidence, "reason": "Judge's reason.",
                              "applicable": True, "score": score}
         if cid in CHECKLISTS:
-            p = {"checklist": CHECKLISTS[cid], **p}
+            p = {"checklist": _checklist(cid, score, missing=cid == missing), **p}
         out[cid] = p
-    return Evaluator(judge_model=ScriptedChatModel([json.dumps(out)])).evaluate(transcript)
+    return Evaluator(judge_model=ScriptedChatModel([json.dumps(out)]),
+                     rubric=rubric).evaluate(transcript)
 
 
 WEAK = load_transcript(DATA / "weak_close.txt")
@@ -57,8 +73,7 @@ def silent_close() -> Transcript:
 def declined_then_asked() -> Transcript:
     return make((IV, "Tell me about yourself."), (CA, ANSWER * 2),
                 (IV, "Do you have any questions for me?"),
-                (CA, "No, I think you covered everything. Actually, how big is the team? And what "
-                    "is the biggest challenge this year?"))
+                (CA, "No, I think you covered everything. Actually, what's the culture like?"))
 
 
 def one_liners() -> Transcript:
@@ -91,7 +106,7 @@ class Case:
 AQ = "asked_questions"
 CAP_CASES = [
     Case("no_questions_asked", silent_close, AQ, (3, 4, "thanks for your time"), 1),
-    Case("declined_questions", declined_then_asked, AQ, (4, 4, "how big is the team?"), 2),
+    Case("declined_questions", declined_then_asked, AQ, (4, 4, "what's the culture like?"), 2),
     Case("pay_perks_first", lambda: PAY, AQ, (4, 6, "What is the biggest challenge"), 2),
     Case("hypothetical_answers", lambda: WEAK, "sar_answers", (3, 4, "I would stay calm"), 2),
     Case("extreme_length_majority", one_liners, "answer_balance", (3, 0, ""), 1),
@@ -102,20 +117,24 @@ CAP_CASES = [
 REVIEW_CASES = [
     Case("next_steps_unconfirmed", lambda: PROJECT, "next_steps",
          (4, 6, "The next steps on my side"), 4),
-    Case("follow_up_no_channel", lambda: WEAK, "follow_up", (3, 8, "I'll follow up"), 3),
-    Case("recap_not_found", lambda: PROJECT, "closing_recap", (3, 6, "that's really helpful"), 3),
-    Case("job_ask_not_found", lambda: PROJECT, "asked_for_job", (3, 6, "that's really helpful"), 3),
+    Case("follow_up_no_channel", lambda: WEAK, "follow_up", (4, 8, "I'll follow up"), 4),
+    Case("recap_not_found", lambda: PROJECT, "closing_recap", (4, 6, "that's really helpful"), 4),
+    Case("job_ask_not_found", lambda: PROJECT, "asked_for_job", (4, 6, "that's really helpful"), 4),
     Case("questions_not_found", lambda: PROJECT, AQ, (3, 4, "how big is the team"), 3),
 ]
 
 
 def test_every_declared_rule_has_a_case() -> None:
-    assert {c.rule for c in CAP_CASES + REVIEW_CASES} == {r.id for r in RULES}
+    guards = {r.id for r in RULES if r.effect == "pass_guard"}
+    assert {c.rule for c in CAP_CASES + REVIEW_CASES} | guards == {r.id for r in RULES}
+    assert guards == {"checklist_required"}
 
 
 @pytest.mark.parametrize("case", CAP_CASES, ids=lambda c: c.rule)
 def test_cap_rule_lowers_the_score_and_cites_its_trigger(case: Case) -> None:
-    result = judge(case.transcript(), **{case.criterion: case.judge}).criterion(case.criterion)
+    rubric = WITH_LENGTH_CAP if case.rule == "extreme_length_majority" else RUBRIC
+    result = judge(case.transcript(), rubric=rubric,
+                   **{case.criterion: case.judge}).criterion(case.criterion)
     assert result.status == "scored"
     assert result.score == case.expect_score
     assert result.applied_rules == (case.rule,)
@@ -186,3 +205,31 @@ def test_rule_table_renders_every_rule() -> None:
     table = render_rules()
     for r in RULES:
         assert f"`{r.id}`" in table
+
+
+STRONG_CLOSE = make(
+    (IV, "Tell me about yourself."), (CA, ANSWER * 2),
+    (IV, "We need someone to fix our onboarding. Any questions for me?"),
+    (CA, "What are the next steps, and when will I hear?"),
+    (IV, "A panel next week; the recruiter will email you by Friday."),
+    (CA, "So a panel next week and word by Friday. You need onboarding fixed, and I led exactly "
+         "that rollout; I'd really like this role. Is email the best way to follow up?"),
+    (IV, "Email is best."))
+
+
+@pytest.mark.parametrize("cid", ["asked_for_job", "next_steps", "closing_recap", "follow_up"])
+def test_a_closing_criterion_never_passes_while_the_judges_checklist_says_a_part_is_missing(
+        cid: str) -> None:
+    # The judge writes that a required part is missing (its checklist), yet gives a passing
+    # level: "passed" would tell the candidate they are done when they are not.
+    quote = {"asked_for_job": "I'd really like this role", "next_steps": "when will I hear?",
+             "closing_recap": "I led exactly that rollout",
+             "follow_up": "Is email the best way to follow up?"}[cid]
+    turn = 4 if cid == "next_steps" else 6
+    agreed = judge(STRONG_CLOSE, **{cid: (4, turn, quote)}).criterion(cid)
+    assert agreed.passed is True and agreed.score == 4
+    result = judge(STRONG_CLOSE, missing=cid, **{cid: (4, turn, quote)}).criterion(cid)
+    assert result.status == "scored" and result.score == 3 and result.passed is False
+    assert result.applied_rules == ("checklist_required",)
+    assert "by checklist_required" in result.reason and "was 4" in result.reason
+    assert any(a.answer is False for a in result.checklist)

@@ -31,9 +31,13 @@ def test_default_rubric_has_exactly_the_eight_criteria() -> None:
     assert [c.id for c in rubric.criteria] == [
         "asked_questions", "sar_answers", "answer_balance", "enthusiasm", "asked_for_job",
         "next_steps", "closing_recap", "follow_up"]
+    closing = {"asked_for_job", "next_steps", "closing_recap", "follow_up"}
     for c in rubric.criteria:
         assert sorted(c.levels) == [1, 2, 3, 4, 5] and all(c.levels.values())
-        assert c.pass_threshold == 3
+        # Passed means done: on the closing criteria level 3 is the half-done level.
+        assert c.pass_threshold == (4 if c.id in closing else 3)
+        if c.id in closing:
+            assert any(item.pass_requires is True for item in c.checklist), c.id
 
 
 def test_default_rubric_declares_the_red_flag_caps_and_na_rules() -> None:
@@ -47,7 +51,8 @@ def test_default_rubric_declares_the_red_flag_caps_and_na_rules() -> None:
     na = {c.id: c.not_applicable.when for c in rubric.criteria if c.not_applicable}
     # Initiative criteria (and enthusiasm, answer_balance) are always scored.
     assert na == {"asked_questions": "no_invitation_and_no_questions",
-                  "sar_answers": "no_behavioural_prompt", "next_steps": "cut_off_before_close"}
+                  "sar_answers": "no_experience_described",
+                  "next_steps": "cut_off_before_close"}
     assert not rubric.criterion("answer_balance").evidence_required
 
 
@@ -120,7 +125,7 @@ def test_review_checks_and_caps_must_name_rules_of_the_right_kind() -> None:
     base["criteria"][5]["caps"] = [{"rule": "next_steps_unconfirmed", "max": 2}]
     with pytest.raises(ValueError, match="is a review check, not a cap"):
         Rubric.model_validate(base)
-    assert {r.effect for r in POLICY_RULES} == {"cap", "review_flag"}
+    assert {r.effect for r in POLICY_RULES} == {"cap", "review_flag", "pass_guard"}
 
 
 def test_fingerprint_changes_with_any_content_judge_model_or_settings() -> None:
