@@ -120,7 +120,9 @@ REVIEW_CASES = [
     Case("follow_up_no_channel", lambda: WEAK, "follow_up", (4, 8, "I'll follow up"), 4),
     Case("recap_not_found", lambda: PROJECT, "closing_recap", (4, 6, "that's really helpful"), 4),
     Case("job_ask_not_found", lambda: PROJECT, "asked_for_job", (4, 6, "that's really helpful"), 4),
-    Case("questions_not_found", lambda: PROJECT, AQ, (3, 4, "how big is the team"), 3),
+    Case("questions_not_found", lambda: make(
+        (IV, "Tell me about yourself."), (CA, ANSWER * 2), (IV, "Thanks, that's all from me."),
+        (CA, "Thanks. When will I hear back?")), AQ, (3, 4, "When will I hear back?"), 3),
 ]
 
 
