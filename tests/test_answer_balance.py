@@ -7,9 +7,10 @@ from roleplay.evaluate import Evaluator, compute_signals
 from roleplay.evaluate.results import CriterionResult
 from roleplay.importing import parse_transcript
 
-# Twenty words of plain story, repeated to build answers of a known length.
-STORY = ("On the night shift I rebuilt the handover sheet with the charge nurses and we "
-         "checked it every single week. ")
+# Twenty words of plain story with two specifics (a place and a number), repeated to build
+# answers of a known length.
+STORY = ("On the night shift at Riverside I rebuilt the handover sheet with 4 charge nurses and "
+         "we checked it weekly. ")
 
 
 def story(words: int) -> str:
@@ -78,7 +79,9 @@ def test_one_thin_answer_among_good_ones_is_not_a_pattern() -> None:
     assert result.status == "scored" and result.score is not None and result.score >= 3
 
 
-def test_two_thin_answers_in_four_are_unbalanced() -> None:
+def test_two_thin_answers_in_four_are_mixed() -> None:
+    # Rubric 2.0, level 3: "some answers well proportioned, others thin": half of them thin is
+    # mixed, not "mostly out of proportion".
     text = ("Interviewer: Tell me about yourself.\n"
             f"Candidate: {story(160)}\n"
             "Interviewer: Why this hospital?\n"
@@ -88,7 +91,8 @@ def test_two_thin_answers_in_four_are_unbalanced() -> None:
             "Interviewer: What would your manager say about you?\n"
             "Candidate: Good things, I hope.\n")
     result = balance(text)
-    assert (result.score, result.passed) == (2, False)
+    assert result.score == 3
+    assert "mixed, with thin answers at T4, T8" in result.reason
 
 
 def test_ignoring_a_cue_to_be_brief_is_talking_too_much() -> None:
@@ -118,10 +122,10 @@ def test_stories_where_facts_were_asked_for_are_too_talkative() -> None:
             "Candidate: Yes.\n")
     result = balance(text)
     assert (result.score, result.passed) == (2, False)
-    assert "closed questions" in result.reason
+    assert "too talkative" in result.reason and "on a simple question" in result.reason
 
 
-def test_a_monologue_majority_is_level_one() -> None:
+def test_monologues_in_most_answers_are_unbalanced() -> None:
     text = ("Interviewer: Tell me about yourself.\n"
             f"Candidate: {story(500)}\n"
             "Interviewer: Why this hospital?\n"
@@ -129,7 +133,7 @@ def test_a_monologue_majority_is_level_one() -> None:
             "Interviewer: Tell me about a time you disagreed with a consultant.\n"
             f"Candidate: {story(160)}\n")
     result = balance(text)
-    assert (result.score, result.passed) == (1, False)
+    assert (result.score, result.passed) == (2, False)
     assert result.coaching is not None and "ran to 500 words" in result.coaching
 
 

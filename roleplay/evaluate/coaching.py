@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from roleplay.evaluate.results import CriterionResult
-from roleplay.evaluate.signals import BRIEF_CUE_WORDS, CLOSED_LONG_WORDS, Signals
+from roleplay.evaluate.signals import BRIEF_CUE_WORDS, CLOSED_LONG_WORDS, MONOLOGUE_WORDS, Signals
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
 
@@ -85,6 +85,10 @@ def _answer_balance(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcrip
             return (f"At turn {a.turn}, the interviewer cut in after your answer to '{question}' "
                     f"(turn {a.question_turn}); that is the cue you ran past. Make the point, "
                     "give one example, and stop so they can follow up.")
+        if a.words > MONOLOGUE_WORDS:
+            return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) ran "
+                    f"to {a.words} words; make the point, give one example, and stop so the "
+                    "interviewer can ask for more.")
         if a.digressions >= 2:
             return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) "
                     "drifted into side stories; keep to the question and drop the asides.")

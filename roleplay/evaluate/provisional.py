@@ -101,13 +101,17 @@ def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult
         what = ("short but specific" if level == 3 else "thin, with few facts")
         return _scored(c, level, f"{len(thin)} of {len(opens)} open answers are one-liners or "
                                  f"short with nothing specific ({what}); {facts}.")
-    if len(lapses) >= 2:
+    # Missing the interviewer's own cue to stop is what the advice means by too talkative.
+    ignored = [(a, why) for a, why in lapses if a.brevity_cue]
+    if len(lapses) >= 2 or ignored:
         return _scored(c, 2, f"too talkative: {_lapse_list(lapses)}; {facts}.")
     if lapses or len(thin) * 4 > len(opens):
         slips = len(lapses) + len(thin)
         which = (_lapse_list(lapses) if lapses else
-                 f"a thin answer at {', '.join(a.span() for a in thin)}")
-        return _scored(c, 3 if slips >= 2 else 4, f"mostly proportioned, with {which}; "
+                 ("thin answers at " if len(thin) > 1 else "a thin answer at ")
+                 + ", ".join(a.span() for a in thin))
+        how = "mixed" if slips >= 2 else "mostly proportioned"
+        return _scored(c, 3 if slips >= 2 else 4, f"{how}, with {which}; "
                                                   f"whether answers drift needs the judge; "
                                                   f"{facts}.")
     if len(deep) >= 2:
