@@ -98,7 +98,9 @@ def test_generic_strengths_reach_level_three_only() -> None:
     assert result.score == 3
 
 
-def test_a_rambling_recap_is_level_two() -> None:
+def test_a_long_recap_with_both_parts_still_counts() -> None:
+    # Rubric 2.0: the advice is that the candidate leaves the recap; length makes it less
+    # memorable (no 5, and a note to tighten it), but independent raters still count it.
     long_recap = " ".join([
         "To sum up, you said the Monday backlog is your biggest problem, and I've done this on",
         "nights, where missed collections went from nine a night to two.",
@@ -107,7 +109,8 @@ def test_a_rambling_recap_is_level_two() -> None:
         "I'd love to bring all of that here.",
     ])
     result = recap(f"Candidate: {long_recap}\nInterviewer: Thank you.\n")
-    assert (result.score, result.passed) == (2, False)
+    assert (result.score, result.passed) == (4, True)
+    assert "could be tighter" in result.reason
 
 
 def test_the_recap_signal_names_its_parts() -> None:

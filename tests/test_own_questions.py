@@ -22,9 +22,11 @@ def test_a_question_after_what_do_you_want_to_know_is_not_an_answer() -> None:
     signals = compute_signals(parse_transcript(text))
     assert [a.turn for a in signals.answers] == [2]
     lines = coaching(text)
-    assert not any("turn 4" in line and "full example" in line for line in lines)
-    balance = next(line for line in lines if "130-300 words" in line)
-    assert balance.startswith("At turn 2,")
+    assert not any("turn 4" in line and "give the facts" in line for line in lines)
+    # The one short, specific answer is judged alone: T4 is the candidate's question.
+    result = Evaluator(signals_only=True).evaluate(parse_transcript(text))
+    reason = result.criterion("answer_balance").reason
+    assert "T2 21 words" in reason and "T4" not in reason
 
 
 def test_a_clarifying_question_before_answering_is_not_an_answer() -> None:

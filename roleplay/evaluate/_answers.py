@@ -61,6 +61,10 @@ _FACT = _rx(
     r"expectations?|rate|start\s+date|current\s+(?:title|salary)|name)\b",
     r"\bwhat\s+(?:hours|days|shifts|size|level|grade|version|tools?|stack)\b",
     r"\bhow\s+(?:do|would)\s+you\s+(?:spell|pronounce)\b",
+    # Small talk: "How are you doing today?", "How's your week going?"
+    r"\bhow\s+(?:are|is|was)\s+(?:you|it|things|your\s+(?:day|week|morning|trip|journey))\b"
+    r"(?!\s+(?:thinking|approaching|handling|planning|going\s+to))",
+    r"\bhow(?:'s|\s+is)\s+(?:it\s+going|your\s+(?:day|week|morning))\b",
 )
 
 # Numbers, amounts and durations: the facts of an answer.

@@ -98,9 +98,9 @@ def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult
                              f"words): padding rather than facts; {facts}.")
     if len(thin) * 2 > len(opens):
         level = 3 if details * 100 >= words * DENSE_PER_100 else 2
-        what = ("short but specific" if level == 3 else "thin, with few facts")
+        what = ("short, but they give specifics" if level == 3 else "and they give few facts")
         return _scored(c, level, f"{len(thin)} of {len(opens)} open answers are one-liners or "
-                                 f"short with nothing specific ({what}); {facts}.")
+                                 f"thin ({what}); {facts}.")
     # Missing the interviewer's own cue to stop is what the advice means by too talkative.
     ignored = [(a, why) for a, why in lapses if a.brevity_cue]
     if len(lapses) >= 2 or ignored:
@@ -218,12 +218,13 @@ def _asked_questions(c: Criterion, s: Signals, _t: Transcript) -> CriterionResul
             return _scored(c, 2, f"{counts}: only canned questions.", hits)
         return _scored(c, 1, f"{counts}: none about the work itself (only pay, terms or the "
                              "process).", hits)
-    if len(role) == 1:
+    asked = s.role_question_count()
+    if asked == 1:
         return _scored(c, 3 if built else 2, f"{counts}: one question about the work.", hits)
     if not built:
         return _scored(c, 3, f"{counts}; none picks up what the interviewer said (the judge "
                              "reads whether they follow the conversation).", hits)
-    if len(built) >= 2 and len(role) >= 3:
+    if len(built) >= 2 and asked >= 3:
         return _scored(c, 5, f"{counts}: several questions that follow the conversation.", hits)
     return _scored(c, 4, f"{counts}.", hits)
 

@@ -102,6 +102,8 @@ __all__ = [
 ]
 
 _FALLBACK_CLOSE_SHARE = 0.2
+# A question that only continues the one before it ("Or ...?", "Like ...?").
+_FRAGMENT = re.compile(r"^\W*(?:or|like|and|so)\b", re.IGNORECASE)
 _CUT_OFF_REASONS = frozenset({"turn_limit", "token_budget", "interrupted", "error"})
 
 class ClosingPhase(_Frozen):
@@ -242,6 +244,20 @@ class Signals(_Frozen):
     def role_question_turns(self) -> list[int]:
         """Candidate turns asking about the work itself (not pay, terms, process or canned)."""
         return sorted({q.turn for q in self.questions if q.topic == "other"})
+
+    def role_question_count(self) -> int:
+        """Questions about the work, counting at most two per turn.
+
+        A turn that asks two real questions asks two; its follow-on fragments ("Or is it
+        split?", "Like on nights?") are the same question put again.
+        """
+        total = 0
+        for turn in self.role_question_turns():
+            asked = [q for q in self.questions if q.turn == turn and q.topic == "other"]
+            full = [q for q in asked if count_words(q.quote) >= 5
+                    and not _FRAGMENT.match(q.quote)]
+            total += min(2, max(1, len(full)))
+        return total
 
     def built_question_turns(self) -> list[int]:
         """Candidate turns whose question about the work builds on what the interviewer said."""
