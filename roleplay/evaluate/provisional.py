@@ -247,10 +247,15 @@ def _asked_for_job(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
         if pressure:
             return _scored(c, 2, f"wants the role ({_turns(ask)}), but the ask comes with a "
                                  f"hedge or pressure ({_turns(pressure)}).", [ask[0], pressure[0]])
-        if fwd:
-            return _scored(c, 5, f"says plainly they want the role ({_turns(ask)}) and moves the "
-                                 f"process forward ({_turns(fwd)}).", [ask[0], fwd[0]])
-        return _scored(c, 4, f"says plainly they want the role ({_turns(ask)}).", ask[:2])
+        # Level 5 also gives a reason tied to the job: a recap in the turn of the ask.
+        reasoned = s.recap is not None and s.recap.turn in ask_turns and s.recap.level() >= 4
+        if fwd and reasoned:
+            return _scored(c, 5, f"says plainly they want the role with a reason tied to the job "
+                                 f"({_turns(ask)}) and moves the process forward "
+                                 f"({_turns(fwd)}).", [ask[0], fwd[0]])
+        more = f" and moves the process forward ({_turns(fwd)})" if fwd else ""
+        return _scored(c, 4, f"says plainly they want the role ({_turns(ask)}){more}.",
+                       [ask[0], *fwd[:1]])
     if pres:
         return _scored(c, 4, f"a presumptive close ({_turns(pres)}).", pres[:2])
     interest = [h for h in s.interest if h.turn >= start]

@@ -103,7 +103,7 @@ __all__ = [
 
 _FALLBACK_CLOSE_SHARE = 0.2
 # A question that only continues the one before it ("Or ...?", "Like ...?").
-_FRAGMENT = re.compile(r"^\W*(?:or|like|and|so)\b", re.IGNORECASE)
+_FRAGMENT = re.compile(r"^\W*(?:or|like)\b", re.IGNORECASE)
 _CUT_OFF_REASONS = frozenset({"turn_limit", "token_budget", "interrupted", "error"})
 
 class ClosingPhase(_Frozen):
