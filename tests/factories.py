@@ -1,4 +1,4 @@
-"""Test data built in code: one small interviewer persona shared by the engine tests."""
+"""Test data built in code: a small interviewer persona and judge checklists shared by tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from roleplay.persona import (
     Role,
     Style,
 )
+from roleplay.rubric import Criterion
 
 
 def hidden(fact: str, marker: str) -> HiddenFact:
@@ -39,3 +40,9 @@ def helpdesk_persona(**overrides: object) -> Persona:
     )
     data.update(overrides)
     return Persona.model_validate(data)
+
+
+def met_checklist(criterion: Criterion) -> dict[str, bool]:
+    """A judge's checklist that says every part the criterion requires was done."""
+    return {item.id: True if item.pass_requires is None else item.pass_requires
+            for item in criterion.checklist}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import met_checklist
 
 from roleplay.cli import _common, _evaluate
 from roleplay.errors import ConfigError
@@ -50,7 +51,7 @@ def reply(request: ChatRequest) -> str:
         p: dict[str, Any] = {"evidence": [{"turn": 8, "quote": "What are the next steps"}],
                              "reason": "Clear.", "applicable": True, "score": 4}
         if c.checklist:
-            p = {"checklist": {item.id: True for item in c.checklist}, **p}
+            p = {"checklist": met_checklist(c), **p}
         out[c.id] = p
     return json.dumps(out)
 

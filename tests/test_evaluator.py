@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import met_checklist
 
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluation, Evaluator
@@ -29,7 +30,7 @@ def verdict(scores: dict[str, int], quote: tuple[int, str] = (6, "biggest blocke
                              "reason": "Judge's reason.", "applicable": True,
                              "score": scores.get(c.id, 3)}
         if c.checklist:
-            p = {"checklist": {item.id: True for item in c.checklist}, **p}
+            p = {"checklist": met_checklist(c), **p}
         out[c.id] = p
     return json.dumps(out)
 
@@ -42,7 +43,9 @@ def test_signals_only_needs_no_model_and_decides_what_signals_can() -> None:
     for cid in ("answer_balance", "next_steps", "follow_up", "asked_for_job", "asked_questions"):
         assert status[cid] == "scored", cid
     assert all(c.provisional for c in result.criteria)
-    assert result.criterion("next_steps").score == 4
+    # Both the next stage and the timing, summed back ("So a technical round next, and I should
+    # hear by the 20th"): level 5 of rubric 2.0.
+    assert result.criterion("next_steps").score == 5
     follow = result.criterion("follow_up")
     assert follow.score == 4 and follow.evidence and all(e.verified for e in follow.evidence)
     assert all(e.quote in STRONG.turn(e.turn).text for c in result.criteria for e in c.evidence)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import met_checklist
 
 from roleplay.errors import BudgetExceededError, ModelAPIError, RateLimitError, TranscriptError
 from roleplay.evaluate import Evaluator, reply_model, verify_quote
@@ -19,7 +20,7 @@ from roleplay.transcript import Transcript, Turn, load_transcript
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()
 IDS = [c.id for c in RUBRIC.criteria]
-CHECKLISTS = {c.id: {item.id: True for item in c.checklist} for c in RUBRIC.criteria if c.checklist}
+CHECKLISTS = {c.id: met_checklist(c) for c in RUBRIC.criteria if c.checklist}
 STRONG = load_transcript(DATA / "strong.txt")
 # Verbatim candidate sentences of strong.txt, by turn.
 Q6 = "what's the biggest blocker right now?"
@@ -70,7 +71,8 @@ def test_well_formed_verdict_is_scored_with_verified_evidence_usage_and_cost() -
     ns = result.criterion("next_steps")
     assert (ns.score, ns.passed) == (4, True)
     assert ns.evidence[0].verified and ns.evidence[0].speaker == "candidate"
-    assert [a.answer for a in ns.checklist] == [True, True, True]
+    assert [(a.id, a.answer) for a in ns.checklist] == [("hiring_steps", True),
+                                                         ("restated_step", True)]
     assert result.overall == 4.0 and result.passed is True
     assert result.usage.calls == 1 and result.usage.prompt_tokens > 1000
     assert result.cost_usd is not None and result.cost_usd > 0

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from factories import met_checklist
 
 from roleplay.cache import SQLiteJudgeCache
 from roleplay.errors import ConfigError, ModelAPIError, QuotaExceededError
@@ -100,7 +101,7 @@ class FakeJudge:
                 "score": score,
             }
             if criterion.checklist:
-                part["checklist"] = {item.id: True for item in criterion.checklist}
+                part["checklist"] = met_checklist(criterion)
             out[criterion.id] = part
         return json.dumps(out)
 
