@@ -186,7 +186,10 @@ def _sar_answers(r: _Reading) -> _Verdict:
     prompts = [t for t in r.turns if t.speaker == "interviewer" and _BEHAVIOURAL_RX.search(t.text)
                and t.index < r.close_start]
     if not prompts:
-        return _Verdict(None, "No behavioural question was asked.", [], {})
+        # Situation-action-result applies wherever the candidate describes what they did.
+        prompts = [q for q, a in r.answers() if r.find([a], _I_DID_RX)]
+    if not prompts:
+        return _Verdict(None, "The candidate never described their experience.", [], {})
     scores: list[int] = []
     quotes: list[tuple[int, str]] = []
     for prompt in prompts:
