@@ -351,7 +351,7 @@ class Signals(_Frozen):
 
 def _question_label(turn: int, questions: Sequence[QuestionSignal]) -> str:
     topics = sorted({q.topic for q in questions})
-    notes = [*topics]
+    notes: list[str] = [*topics]
     if any(q.builds_on for q in questions):
         notes.append("builds on the interviewer's words")
     if any(q.own_initiative and not q.in_close for q in questions):
