@@ -105,6 +105,7 @@ def resolve_model_name(model: str | None = None) -> str:
 
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
+_DEFAULT_RETRY = RetryPolicy()
 _CONNECT_TIMEOUT = 5.0
 _DETAIL_LIMIT = 300
 
@@ -299,13 +300,15 @@ class _Base:
         timeout: float,
         include_usage: bool,
         max_tokens_param: MaxTokensParam | None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         if not timeout > 0:
             raise ConfigError(f"must be positive, got {timeout}", field="timeout")
         self._model_name = resolve_model_name(model)
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.settings = settings or ModelSettings()
-        self.policy = RetryPolicy(max_attempts=max_attempts, max_retry_seconds=max_retry_seconds)
+        self.policy = retry or RetryPolicy(max_attempts=max_attempts,
+                                           max_retry_seconds=max_retry_seconds)
         self.timeout = timeout
         self.include_usage = include_usage
         self._max_tokens_param = max_tokens_param
@@ -457,8 +460,10 @@ class OpenAIChatModel(_Base):
             copied with ``max_retries=0`` and this ``timeout``, and never closed by this model.
         settings: Default generation settings, overridden per request by
             ``ChatRequest.settings``.
-        max_attempts: Attempts per call, the first one included.
+        max_attempts: Attempts per call, the first one included (default 6: the backoff
+            outlasts an outage of up to 15 s; see `RetryPolicy`).
         max_retry_seconds: Time budget for retries of one call.
+        retry: The whole retry policy (backoff too), overriding the two arguments above.
         timeout: Seconds one attempt may take (connect: at most 5 s).
         include_usage: Ask streams for a final usage chunk (``stream_options``); disable for
             servers that reject it.
@@ -477,15 +482,16 @@ class OpenAIChatModel(_Base):
         api_key: str | None = None,
         client: openai.OpenAI | None = None,
         settings: ModelSettings | None = None,
-        max_attempts: int = 5,
-        max_retry_seconds: float = 120,
+        max_attempts: int = _DEFAULT_RETRY.max_attempts,
+        max_retry_seconds: float = _DEFAULT_RETRY.max_retry_seconds,
         timeout: float = 120,
         include_usage: bool = True,
         max_tokens_param: MaxTokensParam | None = None,
         sleep: SleepFunction | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
-                         include_usage, max_tokens_param)
+                         include_usage, max_tokens_param, retry)
         self._sleep = sleep
         self._owns_client = client is None
         self._client = self._adopt(client, openai.OpenAI, api_key, timeout)
@@ -586,15 +592,16 @@ class AsyncOpenAIChatModel(_Base):
         api_key: str | None = None,
         client: openai.AsyncOpenAI | None = None,
         settings: ModelSettings | None = None,
-        max_attempts: int = 5,
-        max_retry_seconds: float = 120,
+        max_attempts: int = _DEFAULT_RETRY.max_attempts,
+        max_retry_seconds: float = _DEFAULT_RETRY.max_retry_seconds,
         timeout: float = 120,
         include_usage: bool = True,
         max_tokens_param: MaxTokensParam | None = None,
         sleep: AsyncSleepFunction | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
-                         include_usage, max_tokens_param)
+                         include_usage, max_tokens_param, retry)
         self._sleep = sleep
         self._owns_client = client is None
         self._client = self._adopt(client, openai.AsyncOpenAI, api_key, timeout)
