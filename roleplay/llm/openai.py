@@ -61,6 +61,7 @@ from roleplay.errors import (
 )
 from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm._openai_batch import OpenAIBatchClient
+from roleplay.llm._redact import install_log_redaction, redact, remember_secrets, url_secrets
 from roleplay.llm._resume import Resume
 from roleplay.llm._retry import (
     AsyncSleepFunction,
@@ -138,6 +139,8 @@ def _detail(exc: openai.APIError) -> str:
     body = exc.body
     message = body.get("message") if isinstance(body, dict) else None
     text = str(message) if message else (str(body) if body is not None else exc.message)
+    # Servers echo the request URL ("Unknown path /v1/?api-key=..."): never show its key.
+    text = redact(text)
     return text if len(text) <= _DETAIL_LIMIT else text[:_DETAIL_LIMIT] + "..."
 
 
@@ -160,7 +163,7 @@ def _map_error(exc: openai.APIError, endpoint: str, model: str) -> ModelAPIError
         )
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__
-        reason = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
+        reason = redact(f"{type(cause).__name__}: {cause}" if cause is not None else exc.message)
         return ModelConnectionError(
             f"Could not reach {endpoint}, or the connection dropped mid-reply ({reason}); check "
             "the base URL and that the server is running."
@@ -196,7 +199,7 @@ def _map_error(exc: openai.APIError, endpoint: str, model: str) -> ModelAPIError
                 f"{endpoint} answered 404 for model {model!r}: {detail} Check the model name "
                 "(--model / ROLEPLAY_MODEL) and that the base URL ends in /v1.", **fields)
         return ModelAPIError(f"{endpoint} answered HTTP {status}: {detail}", **fields)
-    return ModelAPIError(f"{endpoint} failed: {exc.message}", code=exc.code)
+    return ModelAPIError(f"{endpoint} failed: {redact(exc.message)}", code=exc.code)
 
 
 @contextmanager
@@ -373,6 +376,10 @@ class _Base:
         return client
 
     def _bind_endpoint(self, base_url: str) -> None:
+        # A key in the base URL (password or query) is masked in our messages and in the HTTP
+        # client's and the SDK's log lines from now on.
+        remember_secrets(url_secrets(base_url))
+        install_log_redaction()
         self._endpoint = _clean_url(base_url)
         if self._max_tokens_param is None:
             official = urlsplit(self._endpoint).hostname == "api.openai.com"
