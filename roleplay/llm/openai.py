@@ -59,6 +59,7 @@ from roleplay.errors import (
     RateLimitError,
     UnsupportedFeatureError,
 )
+from roleplay.llm._claims import ClaimTicket, take_claim
 from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm._openai_batch import OpenAIBatchClient
 from roleplay.llm._redact import install_log_redaction, redact, remember_secrets, url_secrets
@@ -228,6 +229,14 @@ def _usage(usage: CompletionUsage | None, request: ChatRequest, text: str,
     return Usage(prompt_tokens=usage.prompt_tokens or 0,
                  completion_tokens=usage.completion_tokens or 0,
                  cached_tokens=cached, calls=1), True
+
+
+def _release(ticket: ClaimTicket | None) -> None:
+    if ticket is not None:
+        try:
+            ticket.release()
+        except Exception:  # the call's own error matters more
+            log.debug("could not release a judge cache claim", exc_info=True)
 
 
 class _StreamState:
@@ -429,6 +438,14 @@ class _Base:
                 params["stream_options"] = {"include_usage": True}
         return params
 
+    def _claimed(self, text: str, on_delta: DeltaCallback | None) -> ChatResponse:
+        """The reply another run fetched for the same judge call: returned as ours, unpaid."""
+        log.info("judge reply taken from a concurrent run's call (not paid again)")
+        if on_delta is not None:
+            on_delta(text)
+        return ChatResponse(text=text, model=self._model_name, usage=Usage(),
+                            usage_reported=False)
+
     def _response(self, completion: ChatCompletion, request: ChatRequest) -> ChatResponse:
         # The SDK does not validate a 200 body: a non-JSON page comes back as a str, and a JSON
         # value of the wrong shape as a list or a partly built object.
@@ -528,6 +545,20 @@ class OpenAIChatModel(_Base):
             ModelAPIError: the endpoint failed after the retry budget (a subclass says why).
             ModelOutputError: refusal, truncation or content filter (see `check_finish`).
         """
+        # A judge cache miss may have handed us a claim (roleplay.llm._claims): another run
+        # may already be making this very call.
+        ticket = take_claim()
+        if ticket is not None:
+            reply = ticket.acquire()
+            if reply is not None:
+                return self._claimed(reply, on_delta)
+        try:
+            return self._complete(request, on_delta)
+        except BaseException:
+            _release(ticket)
+            raise
+
+    def _complete(self, request: ChatRequest, on_delta: DeltaCallback | None) -> ChatResponse:
         if on_delta is None:
             response: ChatResponse = retrying(self.policy, sleep=self._sleep)(
                 self._complete_once, request
@@ -633,6 +664,19 @@ class AsyncOpenAIChatModel(_Base):
         self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
     ) -> ChatResponse:
         """Complete ``request``; see `OpenAIChatModel.complete`."""
+        ticket = take_claim()
+        if ticket is not None:
+            reply = await ticket.aacquire()
+            if reply is not None:
+                return self._claimed(reply, on_delta)
+        try:
+            return await self._acomplete(request, on_delta)
+        except BaseException:
+            _release(ticket)
+            raise
+
+    async def _acomplete(self, request: ChatRequest,
+                         on_delta: DeltaCallback | None) -> ChatResponse:
         if on_delta is None:
             response: ChatResponse = await aretrying(self.policy, sleep=self._sleep)(
                 self._complete_once, request
