@@ -205,10 +205,13 @@ class SQLiteJudgeCache:
 
     @classmethod
     def in_dir(
-        cls, folder: str | os.PathLike[str], *, model: str | None = None
+        cls, folder: str | os.PathLike[str], *, model: str | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT, claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
+        claims: bool = True,
     ) -> SQLiteJudgeCache:
-        """The cache file inside ``folder`` (e.g. `default_cache_dir`)."""
-        return cls(Path(folder) / _DB_NAME, model=model)
+        """The cache file inside ``folder`` (e.g. `default_cache_dir`); options as `__init__`."""
+        return cls(Path(folder) / _DB_NAME, model=model, lock_timeout=lock_timeout,
+                   claim_timeout=claim_timeout, claims=claims)
 
     @staticmethod
     def _digest(key: str) -> str:
