@@ -20,6 +20,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from roleplay._display import terminal_safe
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.evaluate.policy import rule
 from roleplay.transcript import Transcript, Turn
@@ -293,63 +294,66 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
 
 
 def _renderables(e: Evaluation, transcript: Transcript | None) -> list[RenderableType]:
-    # Every string from a transcript or a judge goes in as Text, never as markup.
+    # Every string from a transcript or a judge goes in as Text, never as markup, and through
+    # terminal_safe: an escape sequence in a transcript must not reach the terminal.
+    safe = terminal_safe
     header = Text()
-    header.append(f"Interview evaluation: {e.transcript_id}\n", style="bold")
-    header.append(f"Rubric {e.rubric_id} v{e.rubric_version}  fingerprint {e.fingerprint[:16]}\n")
-    header.append(f"Judge: {_judge_text(e)}\n")
+    header.append(safe(f"Interview evaluation: {e.transcript_id}\n"), style="bold")
+    header.append(safe(f"Rubric {e.rubric_id} v{e.rubric_version}  fingerprint "
+                       f"{e.fingerprint[:16]}\n"))
+    header.append(safe(f"Judge: {_judge_text(e)}\n"))
     header.append("Overall: ")
-    header.append(_overall_text(e), style="bold green" if e.passed else "bold red")
+    header.append(safe(_overall_text(e)), style="bold green" if e.passed else "bold red")
     table = Table(show_lines=False)
     table.add_column("Criterion")
     table.add_column("Status")
     table.add_column("Score")
     for c in e.criteria:
         style = "green" if c.passed else "red" if c.passed is False else "yellow"
-        table.add_row(Text(c.title), Text(_STATUS_LABEL[c.status]),
-                      Text(_score_text(c), style=style))
+        table.add_row(Text(safe(c.title)), Text(_STATUS_LABEL[c.status]),
+                      Text(safe(_score_text(c)), style=style))
     items: list[RenderableType] = [header, table]
     for c in e.criteria:
         body = Text()
         body.append("Reason: ", style="bold")
-        body.append(c.reason + "\n")
+        body.append(safe(c.reason) + "\n")
         for ev in c.evidence:
             mark, style = ("✓", "green") if ev.verified else ("✗", "red")
             body.append(f"  T{ev.turn} {mark} ", style=style)
-            body.append(f"“{' '.join(ev.quote.split())}”")
+            body.append(safe(f"“{' '.join(ev.quote.split())}”"))
             if ev.note:
-                body.append(f" ({ev.note})", style="dim")
+                body.append(safe(f" ({ev.note})"), style="dim")
             body.append("\n")
         for a in c.checklist:
-            body.append(f"  [{'x' if a.answer else ' '}] {a.question}\n")
+            body.append(safe(f"  [{'x' if a.answer else ' '}] {a.question}\n"))
         for r in c.applied_rules:
             body.append("Rule: ", style="bold")
-            body.append(_rule_line(r) + "\n")
+            body.append(safe(_rule_line(r)) + "\n")
         for f in c.review_flags:
             body.append("Review: ", style="bold yellow")
-            body.append(f + "\n")
+            body.append(safe(f) + "\n")
         if c.coaching:
             body.append("Coaching: ", style="bold cyan")
-            body.append(c.coaching + "\n")
+            body.append(safe(c.coaching) + "\n")
         if c.raw:
             body.append("Raw judge reply: ", style="bold")
-            body.append(c.raw[:2000] + "\n")
-        title = Text(f"{c.title} — {_STATUS_LABEL[c.status]}, {_score_text(c)}")
+            body.append(safe(c.raw[:2000]) + "\n")
+        title = Text(safe(f"{c.title} — {_STATUS_LABEL[c.status]}, {_score_text(c)}"))
         items.append(Panel(body, title=title, title_align="left"))
     if e.flags:
         notes = Text()
         for f in e.flags:
-            notes.append(f"• {f}\n")
+            notes.append(safe(f"• {f}\n"))
         items.append(Panel(notes, title="Notes", title_align="left"))
     facts = Text()
     for line in _signal_lines(e):
-        facts.append(f"• {line}\n")
+        facts.append(safe(f"• {line}\n"))
     items.append(Panel(facts, title="Signals", title_align="left"))
     if transcript is not None:
         lines = Text()
         for t in transcript.turns:
-            lines.append(f"T{t.index} {_who(t)}: ", style="bold")
-            lines.append(t.text + "\n")
+            lines.append(safe(f"T{t.index} {_who(t)}: "), style="bold")
+            lines.append(safe(t.text) + "\n")
         items.append(Panel(lines, title="Transcript", title_align="left"))
     return items
 

@@ -12,6 +12,7 @@ PKG = Path(__file__).resolve().parent.parent / "roleplay"
 # Lower number = lower layer. A module may import only from its own layer or lower ones.
 LAYERS: list[tuple[str, int]] = [
     ("roleplay._version", 0),
+    ("roleplay._display", 0),
     ("roleplay.errors", 0),
     ("roleplay.llm", 1),
     ("roleplay.tokens", 1),

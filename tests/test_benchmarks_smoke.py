@@ -44,6 +44,8 @@ KEYS = {
     "concurrency": ["benchmark", "cases", "latency_wall_ratio", "budget_requests_adaptive",
                     "budget_requests_fixed8", "budget_lost_adaptive", "budget_lost_fixed8",
                     "cap_requests_ratio", "batch_http_requests", "live_http_requests", "ratio"],
+    "fault_matrix": ["benchmark", "cases", "rates", "lost", "wrong_verdicts", "requests",
+                     "wall_s", "ratio"],
 }
 TITLES = {
     "overhead": "median time per interviewer turn",
@@ -53,6 +55,7 @@ TITLES = {
     "rerun_calls": "judge calls per re-run",
     "trimming": "total prompt tokens of one interview",
     "concurrency": "adaptive limit and batch mode",
+    "fault_matrix": "cases lost, requests and wall time under failing requests",
 }
 
 
@@ -137,6 +140,13 @@ def test_the_counts_that_do_not_depend_on_the_machine(quick_run: tuple[int, str]
     limits = found["concurrency"]
     assert limits["live_http_requests"] == limits["cases"] == 12  # one judge call per case
     assert limits["batch_http_requests"] < limits["live_http_requests"]  # polls are scripted
+
+    matrix = found["fault_matrix"]
+    runs = ["fault-free", "10% failing", "30% failing", "60% failing"]
+    assert matrix["rates"] == [0.1, 0.3, 0.6] and list(matrix["lost"]) == runs
+    assert set(matrix["lost"].values()) == {0} and set(matrix["wrong_verdicts"].values()) == {0}
+    assert matrix["requests"]["fault-free"] == matrix["cases"] == 10
+    assert matrix["requests"]["60% failing"] > matrix["requests"]["fault-free"]
 
 
 def test_json_only_prints_nothing_but_the_json_lines(cli: ModuleType) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from roleplay._display import terminal_safe
 from roleplay.cli._transcript_args import add_transcript_args, preview, read_transcript
 
 __all__ = ["register"]
@@ -51,7 +52,8 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run ``roleplay import``; returns the exit code."""
     transcript = read_transcript(args, args.file)
-    sys.stdout.write(preview(transcript, turns=max(0, args.turns)))
+    # The preview is for a person's eyes; the saved JSON keeps the text as it was.
+    sys.stdout.write(terminal_safe(preview(transcript, turns=max(0, args.turns))))
     if args.out:
         transcript.save(Path(args.out))
         print(f"wrote {args.out}", file=sys.stderr)

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from roleplay.web import Limits, create_app
+    from roleplay.web._serve import server_options
 
     model = None
     if not args.demo:
@@ -89,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"roleplay: serving {'the demo' if model is None else model.model_name} at {where} "
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",
           file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # A deadline for each request's headers and body: half-open sockets are not held.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **server_options())
     return 0

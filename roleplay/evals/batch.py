@@ -18,6 +18,9 @@ Nothing about judging is written twice: the evaluator runs its normal pipeline t
    lines that failed or never ran (an expired or cancelled batch), and re-asks after an
    invalid reply, which only exist once the first reply has been read.
 
+One run at a time handles a run folder's batch (`roleplay.evals._lock`): a second run on the same
+folder waits for the first to finish its batch phase, then uses that batch's results.
+
 Verdicts therefore equal a live run's on the same replies. Usage and cost are those of the
 replies, at list price (the provider bills batch lines at its batch discount).
 """
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from roleplay.errors import ConfigError, RoleplayError
+from roleplay.evals._lock import BatchLock
 from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate.judge import NONCE_PLACEHOLDER, transcript_tag
 from roleplay.llm.base import ChatRequest, ChatResponse, DeltaCallback
@@ -281,12 +285,25 @@ async def run_batch(router: BatchRouter, items: Sequence[tuple[str, Any]],
 
     ``items`` are (key, transcript) pairs still to evaluate; ``evaluate`` is the evaluator's
     ``aevaluate`` (its judge calls must reach ``router.intercept``). The state file
-    `STATE_FILE` in ``run_dir`` makes a killed run resume the same batch.
+    `STATE_FILE` in ``run_dir`` makes a killed run resume the same batch. The run folder's
+    `BatchLock` is held throughout, so a concurrent run on the same folder waits, then resumes
+    (reads) the batch this one made instead of submitting its own.
 
     Raises:
         ConfigError: the batch failed validation (its errors are named).
         ModelAPIError: the endpoint failed after the retry budget.
     """
+    lock = BatchLock(run_dir)
+    await asyncio.to_thread(lock.acquire)
+    try:
+        return await _run_batch(router, items, evaluate, run_dir, options, label)
+    finally:
+        lock.release()
+
+
+async def _run_batch(router: BatchRouter, items: Sequence[tuple[str, Any]],
+                     evaluate: Callable[[Any], Awaitable[Any]], run_dir: Path,
+                     options: BatchOptions, label: str) -> BatchReport:
     state_path = run_dir / STATE_FILE
     report = BatchReport()
     previous = load_state(state_path)
@@ -341,7 +358,8 @@ async def run_batch(router: BatchRouter, items: Sequence[tuple[str, Any]],
 def finish(run_dir: Path) -> None:
     """Mark the run folder's batch consumed: the next run starts a new batch if it needs one."""
     state_path = run_dir / STATE_FILE
-    state: BatchState | None = load_state(state_path)
-    if state is not None and not state.consumed:
-        state.consumed = True
-        save_state(state_path, state)
+    with BatchLock(run_dir):
+        state: BatchState | None = load_state(state_path)
+        if state is not None and not state.consumed:
+            state.consumed = True
+            save_state(state_path, state)

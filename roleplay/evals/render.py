@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from roleplay._display import terminal_safe
 from roleplay.evals.baseline import (
     OVERALL,
     BaselineVerdict,
@@ -211,7 +212,8 @@ def _text(report: EvalReport) -> str:
     out.append("")
     out.append("Result: PASS" if report.ok else "Result: FAIL")
     out.extend(f"  - {f}" for f in report.failures)
-    return "\n".join(out) + "\n"
+    # Case ids and server error messages are not ours: no escape sequence reaches the terminal.
+    return terminal_safe("\n".join(out) + "\n")
 
 
 def _markdown(report: EvalReport) -> str:

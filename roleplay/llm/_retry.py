@@ -15,10 +15,17 @@ Policy:
 - ``x-should-retry: true|false`` from the server overrides the status rule (as in the SDK),
   except that ``insufficient_quota`` is never retried;
 - wait: the server's hint (``retry-after-ms``, then ``retry-after`` in seconds or as an HTTP
-  date), else full-jitter exponential backoff capped at ``max_backoff``;
+  date), else exponential backoff with "equal jitter": wait *n* (from 1) is drawn from
+  ``[b/2, b]`` with ``b = min(initial_backoff * 2**(n-1), max_backoff)``. Unlike full jitter
+  (``[0, b]``), its total has a floor, so the default budget always outlasts a short outage:
+  with the defaults (6 attempts, 1 s, cap 30 s) the five waits add up to between 15.5 s and
+  31 s, on top of the attempts' own time (`RetryPolicy.backoff_bounds`);
 - stop: after ``max_attempts``, or before a wait that would end past ``max_retry_seconds`` since
-  the first attempt, so a hint longer than the remaining budget gives up at once instead of
-  sleeping and failing anyway;
+  the first attempt (counting both the clock and the waits asked for, so an injected sleep
+  cannot outrun the budget), so a hint longer than the remaining budget gives up at once
+  instead of sleeping and failing anyway. The worst-case total wait of one call is therefore
+  ``min(backoff_bounds()[1], max_retry_seconds)`` without server hints, and
+  ``max_retry_seconds`` with them; the first retry of a call logs it;
 - the original (mapped) error is re-raised, never `tenacity.RetryError`.
 """
 
@@ -27,6 +34,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -38,9 +46,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
-    wait_random_exponential,
 )
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from roleplay.errors import (
@@ -78,24 +85,47 @@ _RETRYABLE_STATUS = frozenset({408, 409, 429})
 class RetryPolicy:
     """Budget of the network retry layer.
 
+    The defaults outlast an outage of up to 15 s (5xx answers, refused or dropped connections)
+    whatever the jitter draws, and give up after at most 31 s of backoff.
+
     Attributes:
         max_attempts: Attempts per call, the first one included.
         max_retry_seconds: No wait may end later than this many seconds after the first attempt.
         max_backoff: Cap of one exponential-backoff wait (server hints are not capped by it).
+        initial_backoff: The first backoff wait's upper bound; each later one doubles it.
     """
 
-    max_attempts: int = 5
+    max_attempts: int = 6
     max_retry_seconds: float = 120.0
     max_backoff: float = 30.0
+    initial_backoff: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError(f"must be at least 1, got {self.max_attempts}", field="max_attempts")
+        if not self.initial_backoff > 0:
+            raise ConfigError(f"must be positive, got {self.initial_backoff}",
+                              field="initial_backoff")
         if not self.max_retry_seconds > 0:
             raise ConfigError(f"must be positive, got {self.max_retry_seconds}",
                               field="max_retry_seconds")
         if not self.max_backoff > 0:
             raise ConfigError(f"must be positive, got {self.max_backoff}", field="max_backoff")
+
+    def backoff(self, retry: int) -> float:
+        """The upper bound of the backoff before retry number ``retry`` (from 1)."""
+        exponent = min(retry - 1, 64)  # 2**64 s is past any cap; avoids float overflow
+        return float(min(self.initial_backoff * 2.0 ** exponent, self.max_backoff))
+
+    def backoff_bounds(self) -> tuple[float, float]:
+        """The least and the most one call can wait in all without server hints (seconds).
+
+        The least is what the budget is sure to outlast; the most is capped by
+        ``max_retry_seconds``.
+        """
+        bounds = [self.backoff(n) for n in range(1, self.max_attempts)]
+        return (min(sum(bounds) / 2, self.max_retry_seconds),
+                min(sum(bounds), self.max_retry_seconds))
 
 
 def response_headers(exc: BaseException) -> Mapping[str, str] | None:
@@ -173,10 +203,10 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 class _HintOrBackoff(wait_base):
-    """The server's hint when it gives one, else full-jitter exponential backoff."""
+    """The server's hint when it gives one, else equal-jitter exponential backoff."""
 
-    def __init__(self, max_backoff: float) -> None:
-        self._backoff = wait_random_exponential(multiplier=1, max=max_backoff)
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
@@ -184,7 +214,21 @@ class _HintOrBackoff(wait_base):
         hint = retry_hint(exc) if exc is not None else None
         if hint is not None:
             return hint
-        return float(self._backoff(retry_state))
+        bound = self._policy.backoff(retry_state.attempt_number)
+        # Jitter spreads clients that failed together; the lower half keeps the total honest.
+        return random.uniform(bound / 2, bound)  # noqa: S311 - not for security
+
+
+class _StopBeforeBudget(stop_base):
+    """Stop before a wait that would end past the budget, on the clock or in waits asked for."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        # idle_for sums the waits asked for: with an injected (fake) sleep the clock stands still.
+        spent = max(retry_state.seconds_since_start or 0.0, retry_state.idle_for)
+        return spent + retry_state.upcoming_sleep > self._seconds
 
 
 def _log_retry(policy: RetryPolicy) -> Callable[[RetryCallState], None]:
@@ -192,9 +236,16 @@ def _log_retry(policy: RetryPolicy) -> Callable[[RetryCallState], None]:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         # Status, code and request id only: messages and headers may carry prompts or keys.
+        total = ""
+        if retry_state.attempt_number == 1:
+            # Honest about the whole wait once per call, not only about the next one.
+            least, most = policy.backoff_bounds()
+            total = (f"; it retries up to {policy.max_attempts - 1} time(s), waiting "
+                     f"{least:.1f}-{most:.1f} s in all (at most {policy.max_retry_seconds:.0f} s "
+                     "with server retry hints) before it gives up")
         log.info(
             "model call failed (%s, status=%s, code=%s, request_id=%s); attempt %d of %d, "
-            "retrying in %.2f s",
+            "retrying in %.2f s%s",
             type(exc).__name__,
             getattr(exc, "status_code", None),
             getattr(exc, "code", None),
@@ -202,6 +253,7 @@ def _log_retry(policy: RetryPolicy) -> Callable[[RetryCallState], None]:
             retry_state.attempt_number,
             policy.max_attempts,
             retry_state.upcoming_sleep,
+            total,
         )
 
     return before_sleep
@@ -210,10 +262,9 @@ def _log_retry(policy: RetryPolicy) -> Callable[[RetryCallState], None]:
 def _options(policy: RetryPolicy) -> dict[str, Any]:
     return {
         "retry": retry_if_exception(is_retryable),
-        "wait": _HintOrBackoff(policy.max_backoff),
-        # stop_before_delay is stop_after_delay that also counts the coming wait.
+        "wait": _HintOrBackoff(policy),
         "stop": (stop_after_attempt(policy.max_attempts)
-                 | stop_before_delay(policy.max_retry_seconds)),
+                 | _StopBeforeBudget(policy.max_retry_seconds)),
         "before_sleep": _log_retry(policy),
         "reraise": True,
     }

@@ -59,8 +59,10 @@ from roleplay.errors import (
     RateLimitError,
     UnsupportedFeatureError,
 )
+from roleplay.llm._claims import ClaimTicket, take_claim
 from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm._openai_batch import OpenAIBatchClient
+from roleplay.llm._redact import install_log_redaction, redact, remember_secrets, url_secrets
 from roleplay.llm._resume import Resume
 from roleplay.llm._retry import (
     AsyncSleepFunction,
@@ -105,6 +107,7 @@ def resolve_model_name(model: str | None = None) -> str:
 
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
+_DEFAULT_RETRY = RetryPolicy()
 _CONNECT_TIMEOUT = 5.0
 _DETAIL_LIMIT = 300
 
@@ -137,6 +140,8 @@ def _detail(exc: openai.APIError) -> str:
     body = exc.body
     message = body.get("message") if isinstance(body, dict) else None
     text = str(message) if message else (str(body) if body is not None else exc.message)
+    # Servers echo the request URL ("Unknown path /v1/?api-key=..."): never show its key.
+    text = redact(text)
     return text if len(text) <= _DETAIL_LIMIT else text[:_DETAIL_LIMIT] + "..."
 
 
@@ -159,7 +164,7 @@ def _map_error(exc: openai.APIError, endpoint: str, model: str) -> ModelAPIError
         )
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__
-        reason = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
+        reason = redact(f"{type(cause).__name__}: {cause}" if cause is not None else exc.message)
         return ModelConnectionError(
             f"Could not reach {endpoint}, or the connection dropped mid-reply ({reason}); check "
             "the base URL and that the server is running."
@@ -195,7 +200,7 @@ def _map_error(exc: openai.APIError, endpoint: str, model: str) -> ModelAPIError
                 f"{endpoint} answered 404 for model {model!r}: {detail} Check the model name "
                 "(--model / ROLEPLAY_MODEL) and that the base URL ends in /v1.", **fields)
         return ModelAPIError(f"{endpoint} answered HTTP {status}: {detail}", **fields)
-    return ModelAPIError(f"{endpoint} failed: {exc.message}", code=exc.code)
+    return ModelAPIError(f"{endpoint} failed: {redact(exc.message)}", code=exc.code)
 
 
 @contextmanager
@@ -224,6 +229,14 @@ def _usage(usage: CompletionUsage | None, request: ChatRequest, text: str,
     return Usage(prompt_tokens=usage.prompt_tokens or 0,
                  completion_tokens=usage.completion_tokens or 0,
                  cached_tokens=cached, calls=1), True
+
+
+def _release(ticket: ClaimTicket | None) -> None:
+    if ticket is not None:
+        try:
+            ticket.release()
+        except Exception:  # the call's own error matters more
+            log.debug("could not release a judge cache claim", exc_info=True)
 
 
 class _StreamState:
@@ -299,13 +312,15 @@ class _Base:
         timeout: float,
         include_usage: bool,
         max_tokens_param: MaxTokensParam | None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         if not timeout > 0:
             raise ConfigError(f"must be positive, got {timeout}", field="timeout")
         self._model_name = resolve_model_name(model)
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.settings = settings or ModelSettings()
-        self.policy = RetryPolicy(max_attempts=max_attempts, max_retry_seconds=max_retry_seconds)
+        self.policy = retry or RetryPolicy(max_attempts=max_attempts,
+                                           max_retry_seconds=max_retry_seconds)
         self.timeout = timeout
         self.include_usage = include_usage
         self._max_tokens_param = max_tokens_param
@@ -370,6 +385,10 @@ class _Base:
         return client
 
     def _bind_endpoint(self, base_url: str) -> None:
+        # A key in the base URL (password or query) is masked in our messages and in the HTTP
+        # client's and the SDK's log lines from now on.
+        remember_secrets(url_secrets(base_url))
+        install_log_redaction()
         self._endpoint = _clean_url(base_url)
         if self._max_tokens_param is None:
             official = urlsplit(self._endpoint).hostname == "api.openai.com"
@@ -419,6 +438,14 @@ class _Base:
                 params["stream_options"] = {"include_usage": True}
         return params
 
+    def _claimed(self, text: str, on_delta: DeltaCallback | None) -> ChatResponse:
+        """The reply another run fetched for the same judge call: returned as ours, unpaid."""
+        log.info("judge reply taken from a concurrent run's call (not paid again)")
+        if on_delta is not None:
+            on_delta(text)
+        return ChatResponse(text=text, model=self._model_name, usage=Usage(),
+                            usage_reported=False)
+
     def _response(self, completion: ChatCompletion, request: ChatRequest) -> ChatResponse:
         # The SDK does not validate a 200 body: a non-JSON page comes back as a str, and a JSON
         # value of the wrong shape as a list or a partly built object.
@@ -457,8 +484,10 @@ class OpenAIChatModel(_Base):
             copied with ``max_retries=0`` and this ``timeout``, and never closed by this model.
         settings: Default generation settings, overridden per request by
             ``ChatRequest.settings``.
-        max_attempts: Attempts per call, the first one included.
+        max_attempts: Attempts per call, the first one included (default 6: the backoff
+            outlasts an outage of up to 15 s; see `RetryPolicy`).
         max_retry_seconds: Time budget for retries of one call.
+        retry: The whole retry policy (backoff too), overriding the two arguments above.
         timeout: Seconds one attempt may take (connect: at most 5 s).
         include_usage: Ask streams for a final usage chunk (``stream_options``); disable for
             servers that reject it.
@@ -477,15 +506,16 @@ class OpenAIChatModel(_Base):
         api_key: str | None = None,
         client: openai.OpenAI | None = None,
         settings: ModelSettings | None = None,
-        max_attempts: int = 5,
-        max_retry_seconds: float = 120,
+        max_attempts: int = _DEFAULT_RETRY.max_attempts,
+        max_retry_seconds: float = _DEFAULT_RETRY.max_retry_seconds,
         timeout: float = 120,
         include_usage: bool = True,
         max_tokens_param: MaxTokensParam | None = None,
         sleep: SleepFunction | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
-                         include_usage, max_tokens_param)
+                         include_usage, max_tokens_param, retry)
         self._sleep = sleep
         self._owns_client = client is None
         self._client = self._adopt(client, openai.OpenAI, api_key, timeout)
@@ -515,6 +545,20 @@ class OpenAIChatModel(_Base):
             ModelAPIError: the endpoint failed after the retry budget (a subclass says why).
             ModelOutputError: refusal, truncation or content filter (see `check_finish`).
         """
+        # A judge cache miss may have handed us a claim (roleplay.llm._claims): another run
+        # may already be making this very call.
+        ticket = take_claim()
+        if ticket is not None:
+            reply = ticket.acquire()
+            if reply is not None:
+                return self._claimed(reply, on_delta)
+        try:
+            return self._complete(request, on_delta)
+        except BaseException:
+            _release(ticket)
+            raise
+
+    def _complete(self, request: ChatRequest, on_delta: DeltaCallback | None) -> ChatResponse:
         if on_delta is None:
             response: ChatResponse = retrying(self.policy, sleep=self._sleep)(
                 self._complete_once, request
@@ -586,15 +630,16 @@ class AsyncOpenAIChatModel(_Base):
         api_key: str | None = None,
         client: openai.AsyncOpenAI | None = None,
         settings: ModelSettings | None = None,
-        max_attempts: int = 5,
-        max_retry_seconds: float = 120,
+        max_attempts: int = _DEFAULT_RETRY.max_attempts,
+        max_retry_seconds: float = _DEFAULT_RETRY.max_retry_seconds,
         timeout: float = 120,
         include_usage: bool = True,
         max_tokens_param: MaxTokensParam | None = None,
         sleep: AsyncSleepFunction | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, base_url, settings, max_attempts, max_retry_seconds, timeout,
-                         include_usage, max_tokens_param)
+                         include_usage, max_tokens_param, retry)
         self._sleep = sleep
         self._owns_client = client is None
         self._client = self._adopt(client, openai.AsyncOpenAI, api_key, timeout)
@@ -619,6 +664,19 @@ class AsyncOpenAIChatModel(_Base):
         self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
     ) -> ChatResponse:
         """Complete ``request``; see `OpenAIChatModel.complete`."""
+        ticket = take_claim()
+        if ticket is not None:
+            reply = await ticket.aacquire()
+            if reply is not None:
+                return self._claimed(reply, on_delta)
+        try:
+            return await self._acomplete(request, on_delta)
+        except BaseException:
+            _release(ticket)
+            raise
+
+    async def _acomplete(self, request: ChatRequest,
+                         on_delta: DeltaCallback | None) -> ChatResponse:
         if on_delta is None:
             response: ChatResponse = await aretrying(self.policy, sleep=self._sleep)(
                 self._complete_once, request

@@ -2,7 +2,8 @@
 
 `ScriptedChatModel` and `FunctionChatModel` are in-process fakes (sync and async);
 `OpenAICompatServer` is a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions
-wire format, for cassette recording, fault tests and examples; `Fault` scripts its failures.
+wire format, for cassette recording, fault tests and examples; `Fault` scripts its failures,
+`FaultSchedule` draws them at a rate and in outages (on a `FakeClock` in fast tests).
 The responders (`simulation_responder`, `interviewer_responder`, `candidate_responder`,
 `judge_responder`) are scripted stand-ins for the LLM behind either, for offline runs.
 
@@ -32,7 +33,9 @@ from roleplay.testing._simulate import asimulate, simulate
 from roleplay.testing._verdicts import VerdictAssertionError, VerdictMismatch, assert_verdicts
 from roleplay.testing.server import (
     BatchScript,
+    FakeClock,
     Fault,
+    FaultSchedule,
     OpenAICompatServer,
     RecordedRequest,
     Responder,
@@ -42,7 +45,9 @@ from roleplay.testing.server import (
 __all__ = [
     "BatchScript",
     "CharacterBreak",
+    "FakeClock",
     "Fault",
+    "FaultSchedule",
     "FunctionChatModel",
     "OpenAICompatServer",
     "PassK",

@@ -48,12 +48,15 @@ class BatchScript:
             the error file as ``batch_expired``.
         fail_custom_ids: Lines answered with a 500 (in the error file) instead of a reply.
         fail_every: When set, every n-th line of a batch (1-based) fails the same way.
+        on_upload: Called (on the server's thread) before an upload is stored, e.g. to hold a
+            client between saving its batch state and creating the batch.
     """
 
     polls: int = 2
     expire_after: int | None = None
     fail_custom_ids: Collection[str] = ()
     fail_every: int | None = None
+    on_upload: Callable[[], None] | None = None
 
 
 @dataclass
@@ -163,6 +166,8 @@ class BatchStore:
         if not purpose:
             return _error(400, "Missing required parameter: 'purpose'.", param="purpose")
         filename, data = fields["file"]
+        if self.script.on_upload is not None:
+            self.script.on_upload()
         with self._lock:
             stored = _File(_id("file-"), filename or "upload", purpose, data)
             self._files[stored.id] = stored

@@ -1,16 +1,22 @@
 """Scripted failures of the local test server, one per chat request.
 
 HTTP errors with OpenAI error bodies and retry hints, resets, hangs, dropped streams, malformed
-bodies, truncation, refusals and content filtering.
+bodies, truncation, refusals and content filtering, queued one by one (`Fault`); or drawn per
+request at a failure rate, with outage windows on a clock (`FaultSchedule`), which may be a
+`FakeClock` that the client's injected sleep advances, so that a 10-second outage takes no
+test time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Fault", "FaultKind"]
+__all__ = ["FakeClock", "Fault", "FaultKind", "FaultSchedule"]
 
 FaultKind = Literal["http_error", "reset", "hang", "drop_stream", "malformed", "finish", "refusal"]
 
@@ -159,3 +165,96 @@ _ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class FakeClock:
+    """A clock that only moves when something sleeps on it (thread-safe).
+
+    Pass `sleep` / `asleep` as a model's ``sleep=`` and the clock as a `FaultSchedule`'s
+    ``clock``: retry waits then advance the time an outage is measured in, instantly.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+        """Every wait asked for, in order."""
+
+    def __call__(self) -> float:
+        """The current time."""
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        """Advance the clock by ``seconds`` at once."""
+        with self._lock:
+            self._now += max(0.0, seconds)
+            self.slept.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """`sleep`, as a coroutine."""
+        self.sleep(seconds)
+
+
+class FaultSchedule:
+    """Faults drawn per chat request: a failure rate and outage windows.
+
+    Each chat request that finds no queued `Fault` asks the schedule: during an outage (a
+    ``(start, end)`` window on ``clock``, measured from when the schedule was made) it gets
+    ``outage_fault``; otherwise, with probability ``rate``, one of ``faults`` (drawn from a
+    seeded generator, so a run is reproducible in the order requests arrive).
+
+    Args:
+        rate: Share of requests that fail, from 0 to 1.
+        faults: The failures to draw from (default: 500, 429 with a short hint, a reset).
+        outages: ``(start, end)`` windows in seconds of ``clock`` after creation.
+        outage_fault: What a request during an outage gets (default: 503).
+        seed: Seed of the draws.
+        clock: The time source (default ``time.monotonic``; a `FakeClock` in fast tests).
+    """
+
+    def __init__(
+        self,
+        rate: float = 0.0,
+        *,
+        faults: Sequence[Fault] | None = None,
+        outages: Sequence[tuple[float, float]] = (),
+        outage_fault: Fault | None = None,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        self.rate = rate
+        self.faults = tuple(faults) if faults is not None else (
+            Fault.server_error(500), Fault.rate_limit(retry_after_ms=10), Fault.reset())
+        if rate and not self.faults:
+            raise ValueError("a failure rate needs at least one fault to draw")
+        self.outages = tuple(outages)
+        self.outage_fault = outage_fault or Fault.server_error(503)
+        self._clock = clock
+        self._start = clock()
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.requests = 0
+        """Requests that asked the schedule."""
+        self.injected = 0
+        """Requests that got a fault from it."""
+
+    def elapsed(self) -> float:
+        """Seconds of ``clock`` since the schedule was made."""
+        return self._clock() - self._start
+
+    def draw(self) -> Fault | None:
+        """The fault for the next request, or None for a normal answer."""
+        now = self.elapsed()
+        with self._lock:
+            self.requests += 1
+            fault: Fault | None = None
+            if any(start <= now < end for start, end in self.outages):
+                fault = self.outage_fault
+            elif self.rate and self._random.random() < self.rate:
+                fault = self._random.choice(self.faults)
+            if fault is not None:
+                self.injected += 1
+            return fault

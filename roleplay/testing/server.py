@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Union
 
 from roleplay.testing._batches import BatchScript, BatchStore
-from roleplay.testing._faults import Fault
+from roleplay.testing._faults import FakeClock, Fault, FaultSchedule
 from roleplay.testing._wire import (
     Completion,
     Handler,
@@ -41,8 +41,8 @@ from roleplay.testing._wire import (
 )
 from roleplay.tokens import count_text
 
-__all__ = ["BatchScript", "Fault", "OpenAICompatServer", "RecordedRequest", "Responder",
-           "ServerReply"]
+__all__ = ["BatchScript", "FakeClock", "Fault", "FaultSchedule", "OpenAICompatServer",
+           "RecordedRequest", "Responder", "ServerReply"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class OpenAICompatServer:
             as a provider whose request budget ran dry does (deterministic by request order;
             the window makes clients that ignore the hint pay for it).
         limit_retry_after_ms: The ``retry-after-ms`` hint of those 429s.
+        schedule: Faults drawn per chat request (failure rate, outages) when none is queued.
     """
 
     def __init__(
@@ -105,6 +106,7 @@ class OpenAICompatServer:
         concurrency_limit: int | None = None,
         rate_limit_every: int | None = None,
         limit_retry_after_ms: float = 20.0,
+        schedule: FaultSchedule | None = None,
     ) -> None:
         self.responder = responder
         self.api_key = api_key
@@ -130,6 +132,8 @@ class OpenAICompatServer:
         self.rate_limited = 0
         """Chat requests answered 429 by the concurrency cap or the request budget."""
         self._batches = BatchStore(self._answer_line)
+        self.schedule = schedule
+        """Faults drawn per chat request when none is queued (assignable)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -398,6 +402,8 @@ class OpenAICompatServer:
             self._wait(self.latency)
             with self._lock:
                 fault = self._faults.popleft() if self._faults else None
+            if fault is None and self.schedule is not None:
+                fault = self.schedule.draw()
             try:
                 self._answer(handler, body, fault, number)
             except (BrokenPipeError, ConnectionResetError):

@@ -19,6 +19,7 @@ Unknown or malformed session ids are a plain 404; ids appear in no listing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,17 +28,18 @@ from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
+    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import AsyncChatModel
@@ -60,8 +62,47 @@ _HEADERS = {
 }
 
 
+_BRACKETED = re.compile(r"\[([0-9a-f:.]+)\](?::[0-9]+)?")
+
+
 class _TooLarge(Exception):
     pass
+
+
+def host_name(host_header: str) -> str:
+    """The host name of a ``Host`` header, without its port; IPv6 literals lose their brackets.
+
+    ``"[::1]:8000"`` -> ``"::1"``, ``"localhost:8000"`` -> ``"localhost"``.
+    """
+    host = host_header.strip().lower()
+    bracketed = _BRACKETED.fullmatch(host)
+    if bracketed is not None:
+        return bracketed.group(1)
+    if host.startswith("["):
+        return ""  # "[::1].evil.example" and other near misses name no host we serve
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class _AllowedHosts:
+    """Answer 400 to requests whose ``Host`` names no allowed host (DNS rebinding).
+
+    Starlette's ``TrustedHostMiddleware`` cuts the header at the first colon, so it can never
+    match an IPv6 literal such as ``[::1]:8000``; this one parses the brackets.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.allowed = {host_name(h) for h in allowed_hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope["headers"])
+            host = host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed:
+                await PlainTextResponse("Invalid host header", status_code=400)(
+                    scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -160,6 +201,9 @@ def create_app(
             data: Any = json.loads(await _body(request, limit.answer_chars * 4 + 200))
         except _TooLarge:
             return _error(413, f"An answer may be at most {limit.answer_chars} characters.")
+        except RecursionError:
+            # A few kilobytes of "[[[[..." exhaust the parser's stack: the client's mistake.
+            return _error(400, 'The JSON is nested too deeply; send {"text": "your answer"}.')
         except ValueError:
             return _error(422, 'Send JSON: {"text": "your answer"}.')
         text = data.get("text") if isinstance(data, dict) else None
@@ -224,7 +268,7 @@ def create_app(
     ]
     if runs_dir is not None:
         routes += runs.routes(runs_dir, suites_dir or Path("evals"), demo=demo, headers=_HEADERS)
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    middleware = [Middleware(_AllowedHosts, allowed_hosts=list(allowed_hosts))
                   ] if allowed_hosts is not None else []
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.store = store
