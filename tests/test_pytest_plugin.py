@@ -151,7 +151,7 @@ def test_without_pytest_recording_the_fixtures_name_the_extra(pytester):
     result = _run_inline(pytester, "-p", "no:recording")
     result.assert_outcomes(errors=1)
     out = result.stdout.str()
-    assert 'pip install "roleplay[pytest]"' in out
+    assert 'pip install "roleplay-interviews[pytest]"' in out
     assert "@pytest.mark.roleplay(cassette=False)" in out
 
 

@@ -1,4 +1,4 @@
-"""``roleplay serve``: the practice web app (needs ``pip install "roleplay[web]"``).
+"""``roleplay serve``: the practice web app (needs ``pip install "roleplay-interviews[web]"``).
 
 Binds to 127.0.0.1 unless ``--host`` says otherwise. Without a key the interviewer is the
 scripted demo, labelled as such on every page.
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Serve the practice web app: pick an interviewer, answer in the browser "
         "while the interviewer's words stream in, then read the evaluation with its evidence "
         "at each turn. Without an API key the interviewer and judge are scripted demo "
-        "stand-ins. Needs the web extra: pip install \"roleplay[web]\".",
+        "stand-ins. Needs the web extra: pip install \"roleplay-interviews[web]\".",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1, this machine only)")
@@ -61,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Build the app and serve it until Ctrl-C."""
     if importlib.util.find_spec("starlette") is None or importlib.util.find_spec("uvicorn") is None:
-        print('roleplay: `roleplay serve` needs the web extra: pip install "roleplay[web]"',
+        print("roleplay: `roleplay serve` needs the web extra: "
+              'pip install "roleplay-interviews[web]"',
               file=sys.stderr)
         return 2
     import uvicorn

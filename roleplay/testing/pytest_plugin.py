@@ -6,8 +6,9 @@ its fixtures or markers:
 - ``roleplay_model``: an `OpenAIChatModel` for the interviewer and LLM candidates;
   ``roleplay_judge_model`` for the judge; ``roleplay_evaluator``: an `Evaluator` using it.
 - A test that uses them records its calls to a cassette (``pytest-recording``: install
-  ``roleplay[pytest]``) and replays it offline: ``pytest --record-mode=once`` records once
-  against the configured endpoint, plain ``pytest`` replays without a key or a network.
+  ``roleplay-interviews[pytest]``) and replays it offline: ``pytest --record-mode=once``
+  records once against the configured endpoint, plain ``pytest`` replays without a key or a
+  network.
 - ``roleplay_pass_k(trial, k=5, min_rate=0.8)`` runs a trial k times and asserts the pass
   rate; every pass^k result is listed in pytest's terminal summary.
 
@@ -37,7 +38,8 @@ _MARKER_KEYS = frozenset({"model", "judge_model", "base_url", "rubric", "tempera
 _REPLAY_KEY = "replay-without-a-key"
 _RESULTS = pytest.StashKey[list[Any]]()
 _CALL_PASSED = pytest.StashKey[bool]()
-_EXTRA_HINT = ('roleplay records model calls with pytest-recording: pip install "roleplay[pytest]" '
+_EXTRA_HINT = ("roleplay records model calls with pytest-recording: "
+               'pip install "roleplay-interviews[pytest]" '
                "(or mark the test @pytest.mark.roleplay(cassette=False) to call the endpoint live)")
 
 
