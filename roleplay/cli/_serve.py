@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--runs", type=Path, default=None, metavar="DIR",
                         help="also browse eval run folders in DIR under /runs (e.g. "
                         ".roleplay-cache/runs)")
-    parser.add_argument("--suites", type=Path, default=Path("evals"), metavar="DIR",
-                        help="where the runs' suites are (default ./evals)")
+    parser.add_argument("--suites", type=Path, default=None, metavar="DIR",
+                        help="where the runs' suites are, for run folders that do not record "
+                        "it (default: ./evals, or an evals folder beside the runs folder)")
     parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
                         help="persona folder (default: the shipped personas)")
     parser.add_argument("--demo", action="store_true",
