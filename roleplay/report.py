@@ -92,6 +92,13 @@ def _overall_text(e: Evaluation) -> str:
     return f"{e.overall:.2f} / 5 ({verdict})"
 
 
+def _speakers_note(transcript: Transcript | None) -> str | None:
+    # An imported file whose roles were guessed on thin evidence: the whole report may grade
+    # the wrong person, so say it at the top.
+    info = transcript.imported if transcript is not None else None
+    return f"the roles may be wrong: {info.doubt}" if info is not None and info.doubt else None
+
+
 def _judge_text(e: Evaluation) -> str:
     if e.mode == "signals_only":
         return "signals only (provisional, no judge)"
@@ -151,6 +158,8 @@ def _render_md(e: Evaluation, transcript: Transcript | None) -> str:
                f"`{e.fingerprint[:16]}`")
     out.append(f"- Judge: {_md(_judge_text(e))}")
     out.append(f"- Overall: **{_overall_text(e)}**")
+    if note := _speakers_note(transcript):
+        out.append(f"- Speakers: **{_md(note)}**")
     out.append("")
     out.append("| Criterion | Status | Score |")
     out.append("|---|---|---|")
@@ -233,6 +242,8 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
         f"fingerprint <code>{_h(e.fingerprint[:16])}</code><br>",
         f"Judge: {_h(_judge_text(e))}<br>",
         f"Overall: <strong>{_h(_overall_text(e))}</strong>",
+        *([f"<br>Speakers: <strong>{_h(note)}</strong>"]
+          if (note := _speakers_note(transcript)) else []),
         "</p>",
         "<table><tr><th>Criterion</th><th>Status</th><th>Score</th></tr>",
     ]
@@ -300,6 +311,9 @@ def _renderables(e: Evaluation, transcript: Transcript | None) -> list[Renderabl
     header.append(f"Judge: {_judge_text(e)}\n")
     header.append("Overall: ")
     header.append(_overall_text(e), style="bold green" if e.passed else "bold red")
+    if note := _speakers_note(transcript):
+        header.append("\nSpeakers: ")
+        header.append(note, style="bold yellow")
     table = Table(show_lines=False)
     table.add_column("Criterion")
     table.add_column("Status")
@@ -372,13 +386,18 @@ def _render_text(e: Evaluation, transcript: Transcript | None) -> str:
 def render(evaluation: Evaluation, fmt: Format, *, transcript: Transcript | None = None) -> str:
     """Render ``evaluation`` as ``text``, ``md``, ``html`` or ``json``.
 
-    ``transcript`` (optional) adds the transcript itself, with evidence linked to its turns.
+    ``transcript`` (optional) adds the transcript itself, with evidence linked to its turns
+    (JSON leaves it out), and a warning when an imported file's roles were guessed on weak
+    evidence (JSON: ``speakers_note``).
 
     Raises:
         ValueError: an unknown format.
     """
     if fmt == "json":
-        return json.dumps(to_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+        data = to_dict(evaluation)
+        if note := _speakers_note(transcript):
+            data["speakers_note"] = note
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
         return _render_md(evaluation, transcript)
     if fmt == "html":

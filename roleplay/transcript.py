@@ -82,6 +82,10 @@ class ImportInfo(BaseModel):
     """Each speaker's name as recorded, in order of first appearance, and their role."""
     rule: str = ""
     """Why the candidate is who they are (a flag, a role label, or a detection rule)."""
+    doubt: str = ""
+    """When detection had little to go on: why the roles may be wrong, naming the flag that
+    settles it (``--candidate NAME`` / ``--interviewer NAME``); empty when the evidence is
+    clear or the roles were given."""
     preamble: str = ""
     """Lines that are no one's words, kept verbatim: those before the first turn (titles,
     attendees) and the call tool's own notes (time marks, footers)."""
