@@ -1,4 +1,4 @@
-"""`Transcript.load` reads a saved file; `from_json` takes JSON text and says so when given a path."""
+"""`Transcript.load` reads a saved file; `from_json` takes JSON text and says so given a path."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_load_reads_back_what_save_wrote(tmp_path: Path) -> None:
 
 def test_from_json_given_a_file_name_names_load(tmp_path: Path) -> None:
     path = _transcript().save(tmp_path / "demo.json")
-    with pytest.raises(TranscriptError, match=r"takes JSON text, not a file name.*Transcript\.load"):
+    with pytest.raises(TranscriptError, match=r"JSON text, not a file name.*Transcript\.load"):
         Transcript.from_json(str(path))
     with pytest.raises(TranscriptError, match=r"Transcript\.load\('transcripts/demo\.json'\)"):
         Transcript.from_json("transcripts/demo.json")
