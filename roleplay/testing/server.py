@@ -89,6 +89,7 @@ class OpenAICompatServer:
             as a provider whose request budget ran dry does (deterministic by request order;
             the window makes clients that ignore the hint pay for it).
         limit_retry_after_ms: The ``retry-after-ms`` hint of those 429s.
+        port: The port to bind (default 0: an ephemeral one), for a URL a person can paste.
     """
 
     def __init__(
@@ -105,8 +106,10 @@ class OpenAICompatServer:
         concurrency_limit: int | None = None,
         rate_limit_every: int | None = None,
         limit_retry_after_ms: float = 20.0,
+        port: int = 0,
     ) -> None:
         self.responder = responder
+        self._port = port
         self.api_key = api_key
         self.reject_json_schema = reject_json_schema
         self.stream_usage = stream_usage
@@ -134,14 +137,18 @@ class OpenAICompatServer:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> OpenAICompatServer:
-        """Bind 127.0.0.1 on an ephemeral port and serve in a background thread."""
+        """Bind 127.0.0.1 (on ``port``, else an ephemeral one) and serve in a background thread.
+
+        Raises:
+            OSError: the port is in use.
+        """
         if self._httpd is not None:
             return self
         self._stop.clear()
         # Build the default encoding now: its first use takes ~0.5 s, which would otherwise land
         # on the first request and trip clients with short timeouts.
         count_text("", "gpt-4o")
-        httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        httpd = HTTPServer(("127.0.0.1", self._port), Handler)
         httpd.owner = self
         self._httpd = httpd
         self._thread = threading.Thread(
