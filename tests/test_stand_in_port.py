@@ -20,7 +20,8 @@ def test_the_server_binds_the_port_asked_for() -> None:
 
 def test_a_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with OpenAICompatServer() as busy:
-        assert main(["--port", str(busy.port)]) == 2
+        port = busy.port
+        assert main(["--port", str(port)]) == 2
     err = capsys.readouterr().err
-    assert f"cannot listen on 127.0.0.1:{busy.port}" in err and "--port" in err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
     assert "Traceback" not in err
