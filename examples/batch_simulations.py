@@ -8,9 +8,11 @@ all at once. Set OPENAI_BASE_URL / OPENAI_API_KEY / ROLEPLAY_MODEL as for ``quic
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from roleplay.candidates import LLMCandidate
+from roleplay.errors import RoleplayError
 from roleplay.llm.openai import AsyncOpenAIChatModel
 from roleplay.persona import Scenario, load_candidate, load_persona
 from roleplay.session import Interview
@@ -57,4 +59,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RoleplayError as exc:
+        # No key, an unreachable server, a bad persona: one paragraph, not a traceback.
+        sys.exit(f"{Path(__file__).name}: {exc}")

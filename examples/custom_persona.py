@@ -8,7 +8,11 @@ as for ``quickstart.py``.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from roleplay.candidates import ScriptedCandidate
+from roleplay.errors import RoleplayError
 from roleplay.leaks import find_leaks
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.persona import (
@@ -106,4 +110,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RoleplayError as exc:
+        # No key, an unreachable server, a bad persona: one paragraph, not a traceback.
+        sys.exit(f"{Path(__file__).name}: {exc}")

@@ -13,9 +13,11 @@ The transcript is saved to ./transcripts/ as JSON.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from roleplay.candidates import LLMCandidate
+from roleplay.errors import RoleplayError
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.persona import Scenario, load_candidate, load_persona
 from roleplay.session import Interview
@@ -51,4 +53,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RoleplayError as exc:
+        # No key, an unreachable server, a bad persona: one paragraph, not a traceback.
+        sys.exit(f"{Path(__file__).name}: {exc}")

@@ -77,15 +77,23 @@ class ConfigError(RoleplayError):
 
 
 class MissingAPIKeyError(ConfigError):
-    """No API key was configured for the model endpoint."""
+    """No API key was configured for the model endpoint.
 
-    def __init__(self) -> None:
+    Args:
+        command_line: Word the advice for the ``roleplay`` command (its flags) rather than
+            for code calling the library.
+    """
+
+    def __init__(self, *, command_line: bool = False) -> None:
+        key = "--api-key" if command_line else "api_key=... to the model"
+        model = "ROLEPLAY_MODEL or --model" if command_line else "ROLEPLAY_MODEL"
         super().__init__(
-            "No API key is configured for the model endpoint. Set OPENAI_API_KEY (or pass "
-            "--api-key / api_key=...), or point at a local OpenAI-compatible server that needs "
-            "no key with OPENAI_BASE_URL=http://127.0.0.1:8080/v1 (Ollama, vLLM, llama.cpp) and "
-            "any placeholder key, e.g. OPENAI_API_KEY=local. Choose the model with "
-            "ROLEPLAY_MODEL or --model."
+            f"No API key is configured for the model endpoint. Set OPENAI_API_KEY (or pass "
+            f"{key}), or point OPENAI_BASE_URL at a local OpenAI-compatible server that needs "
+            "no key (Ollama, vLLM, llama.cpp; e.g. http://127.0.0.1:8080/v1) with any "
+            f"placeholder key, e.g. OPENAI_API_KEY=local; choose the model with {model}. To "
+            "try it offline with no model at all, start the scripted stand-in with `python -m "
+            "roleplay.testing` and set the OPENAI_BASE_URL it prints, with OPENAI_API_KEY=local."
         )
 
 

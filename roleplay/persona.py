@@ -452,7 +452,8 @@ def _format_error(exc: ValidationError, model: type[BaseModel]) -> tuple[str | N
 # --- loading ----------------------------------------------------------------------------------
 
 
-def load_yaml_model(path: Path, model: type[M], *, extra: dict[str, Any] | None = None) -> M:
+def load_yaml_model(path: Path, model: type[M], *, extra: dict[str, Any] | None = None,
+                    schema_hint: str | None = None) -> M:
     """Read ``path`` with a safe YAML loader and validate it as ``model``.
 
     Only plain YAML data is accepted: object tags such as ``!!python/object/apply`` are refused,
@@ -463,6 +464,8 @@ def load_yaml_model(path: Path, model: type[M], *, extra: dict[str, Any] | None 
         model: The pydantic model to validate the top-level mapping as.
         extra: Keys to add to the mapping (e.g. ``{"id": <file stem>}``); a file may repeat
             such a key only with the same value.
+        schema_hint: Where the format is described, added to the message of a missing or
+            unknown field.
 
     Raises:
         ConfigError: unreadable file, bad YAML, not a mapping, or a schema violation; the
@@ -494,6 +497,9 @@ def load_yaml_model(path: Path, model: type[M], *, extra: dict[str, Any] | None 
         return model.model_validate(data)
     except ValidationError as exc:
         field, message = _format_error(exc, model)
+        if schema_hint and exc.errors()[0]["type"] in ("missing", "extra_forbidden"):
+            # A missing or unknown field means the format is not known yet: say where it is.
+            message += f"; {schema_hint}"
         raise ConfigError(message, path=str(path), field=field) from exc
 
 
@@ -564,7 +570,9 @@ def load_persona(ref: str | os.PathLike[str], *, folder: Path | None = None) -> 
             the folder, bad YAML or a schema error.
     """
     path, pid = _resolve(ref, folder or default_persona_dir(), "persona")
-    return load_yaml_model(path, Persona, extra={"id": pid})
+    return load_yaml_model(path, Persona, extra={"id": pid}, schema_hint=(
+        "every field is described in the README's 'Persona format' and in "
+        "`roleplay personas --schema persona`"))
 
 
 def load_candidate(ref: str | os.PathLike[str], *, folder: Path | None = None) -> CandidateProfile:
@@ -574,7 +582,8 @@ def load_candidate(ref: str | os.PathLike[str], *, folder: Path | None = None) -
         ConfigError: as :func:`load_persona`.
     """
     path, cid = _resolve(ref, folder or default_persona_dir() / "candidates", "candidate profile")
-    return load_yaml_model(path, CandidateProfile, extra={"id": cid})
+    return load_yaml_model(path, CandidateProfile, extra={"id": cid}, schema_hint=(
+        "the format is in `roleplay personas --schema candidate`"))
 
 
 def list_personas(folder: Path | None = None) -> list[Persona]:

@@ -13,6 +13,7 @@ import html
 import io
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.console import Console, Group, RenderableType
@@ -25,7 +26,7 @@ from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.evaluate.policy import rule
 from roleplay.transcript import Transcript, Turn
 
-__all__ = ["Format", "print_report", "render", "to_dict"]
+__all__ = ["Format", "OverallView", "overall_view", "print_report", "render", "to_dict"]
 
 Format = Literal["text", "md", "html", "json"]
 
@@ -37,16 +38,66 @@ _STATUS_LABEL = {
 }
 
 
+@dataclass(frozen=True)
+class OverallView:
+    """The overall score as reports show it: only over most of the applicable criteria.
+
+    A mean of one scored criterion out of eight says little about an interview, and reads as if
+    it said much; so an overall is shown only when more than half of the criteria that apply
+    (all but ``not_applicable``) were scored, and otherwise the report says how many were.
+    """
+
+    score: float | None
+    """The overall score, or None when too few criteria were scored to show one."""
+    passed: bool | None
+    """The rubric's overall verdict, None with ``score``."""
+    scored: int
+    """Criteria scored."""
+    applicable: int
+    """Criteria that apply (all but ``not_applicable``)."""
+
+    @property
+    def needed(self) -> int:
+        """Scored criteria an overall needs: more than half of the applicable ones."""
+        return self.applicable // 2 + 1
+
+    @property
+    def text(self) -> str:
+        """One line: the score and its basis, or why there is none."""
+        if self.score is not None:
+            verdict = "passed" if self.passed else "not passed"
+            return (f"{self.score:.2f} / 5 ({verdict}), over {self.scored} of "
+                    f"{self.applicable} criteria")
+        if self.scored == 0:
+            return "no overall score (nothing scored)"
+        return (f"no overall score: {self.scored} of {self.applicable} applicable criteria "
+                f"scored, and an overall needs at least {self.needed}")
+
+
+def overall_view(evaluation: Evaluation) -> OverallView:
+    """The overall score to show for ``evaluation`` (see `OverallView`)."""
+    applicable = [c for c in evaluation.criteria if c.status != "not_applicable"]
+    scored = sum(1 for c in applicable if c.status == "scored")
+    enough = evaluation.overall is not None and scored * 2 > len(applicable)
+    return OverallView(score=evaluation.overall if enough else None,
+                       passed=evaluation.passed if enough else None,
+                       scored=scored, applicable=len(applicable))
+
+
 def to_dict(evaluation: Evaluation) -> dict[str, Any]:
     """The JSON report as a dict: ``rubric``, ``criteria``, ``overall``, ``usage``, ``signals``."""
     e = evaluation
+    shown = overall_view(e)
     return {
         "transcript_id": e.transcript_id,
         "rubric": {"id": e.rubric_id, "version": e.rubric_version, "fingerprint": e.fingerprint},
         "mode": e.mode,
         "judge_model": e.judge_model,
-        "overall": e.overall,
-        "passed": e.passed,
+        # None unless most applicable criteria were scored (see OverallView).
+        "overall": shown.score,
+        "passed": shown.passed,
+        "overall_basis": {"scored": shown.scored, "applicable": shown.applicable,
+                          "needed": shown.needed, "text": shown.text},
         "criteria": [
             {
                 "id": c.id,
@@ -87,10 +138,14 @@ def _score_text(c: CriterionResult) -> str:
 
 
 def _overall_text(e: Evaluation) -> str:
-    if e.overall is None:
-        return "no overall score (nothing scored)"
-    verdict = "passed" if e.passed else "not passed"
-    return f"{e.overall:.2f} / 5 ({verdict})"
+    return overall_view(e).text
+
+
+def _speakers_note(transcript: Transcript | None) -> str | None:
+    # An imported file whose roles were guessed on thin evidence: the whole report may grade
+    # the wrong person, so say it at the top.
+    info = transcript.imported if transcript is not None else None
+    return f"the roles may be wrong: {info.doubt}" if info is not None and info.doubt else None
 
 
 def _judge_text(e: Evaluation) -> str:
@@ -152,6 +207,8 @@ def _render_md(e: Evaluation, transcript: Transcript | None) -> str:
                f"`{e.fingerprint[:16]}`")
     out.append(f"- Judge: {_md(_judge_text(e))}")
     out.append(f"- Overall: **{_overall_text(e)}**")
+    if note := _speakers_note(transcript):
+        out.append(f"- Speakers: **{_md(note)}**")
     out.append("")
     out.append("| Criterion | Status | Score |")
     out.append("|---|---|---|")
@@ -234,6 +291,8 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
         f"fingerprint <code>{_h(e.fingerprint[:16])}</code><br>",
         f"Judge: {_h(_judge_text(e))}<br>",
         f"Overall: <strong>{_h(_overall_text(e))}</strong>",
+        *([f"<br>Speakers: <strong>{_h(note)}</strong>"]
+          if (note := _speakers_note(transcript)) else []),
         "</p>",
         "<table><tr><th>Criterion</th><th>Status</th><th>Score</th></tr>",
     ]
@@ -303,7 +362,12 @@ def _renderables(e: Evaluation, transcript: Transcript | None) -> list[Renderabl
                        f"{e.fingerprint[:16]}\n"))
     header.append(safe(f"Judge: {_judge_text(e)}\n"))
     header.append("Overall: ")
-    header.append(safe(_overall_text(e)), style="bold green" if e.passed else "bold red")
+    shown = overall_view(e)
+    header.append(safe(shown.text), style="bold yellow" if shown.score is None
+                  else "bold green" if shown.passed else "bold red")
+    if note := _speakers_note(transcript):
+        header.append("\nSpeakers: ")
+        header.append(safe(note), style="bold yellow")
     table = Table(show_lines=False)
     table.add_column("Criterion")
     table.add_column("Status")
@@ -376,13 +440,18 @@ def _render_text(e: Evaluation, transcript: Transcript | None) -> str:
 def render(evaluation: Evaluation, fmt: Format, *, transcript: Transcript | None = None) -> str:
     """Render ``evaluation`` as ``text``, ``md``, ``html`` or ``json``.
 
-    ``transcript`` (optional) adds the transcript itself, with evidence linked to its turns.
+    ``transcript`` (optional) adds the transcript itself, with evidence linked to its turns
+    (JSON leaves it out), and a warning when an imported file's roles were guessed on weak
+    evidence (JSON: ``speakers_note``).
 
     Raises:
         ValueError: an unknown format.
     """
     if fmt == "json":
-        return json.dumps(to_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+        data = to_dict(evaluation)
+        if note := _speakers_note(transcript):
+            data["speakers_note"] = note
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
         return _render_md(evaluation, transcript)
     if fmt == "html":

@@ -82,6 +82,10 @@ class ImportInfo(BaseModel):
     """Each speaker's name as recorded, in order of first appearance, and their role."""
     rule: str = ""
     """Why the candidate is who they are (a flag, a role label, or a detection rule)."""
+    doubt: str = ""
+    """When detection had little to go on: why the roles may be wrong, naming the flag that
+    settles it (``--candidate NAME`` / ``--interviewer NAME``); empty when the evidence is
+    clear or the roles were given."""
     preamble: str = ""
     """Lines that are no one's words, kept verbatim: those before the first turn (titles,
     attendees) and the call tool's own notes (time marks, footers)."""
@@ -148,11 +152,16 @@ class Transcript(BaseModel):
 
     @classmethod
     def from_json(cls, data: str | bytes, *, path: str | None = None) -> Transcript:
-        """Parse our JSON format; errors name ``path`` and the field.
+        """Parse JSON text in our format (`load` reads a file); errors name ``path`` and the field.
 
         Raises:
-            TranscriptError: not a valid transcript.
+            TranscriptError: not a valid transcript, or a file name where JSON text belongs.
         """
+        name = _file_name(data)
+        if name is not None:
+            # Transcript.from_json("transcripts/demo.json") is an easy slip: say what to call.
+            raise TranscriptError(f"from_json() takes JSON text, not a file name; to read the "
+                                  f"file use Transcript.load({name!r})", path=path)
         try:
             return cls.model_validate_json(data)
         except ValidationError as exc:
@@ -163,6 +172,34 @@ class Transcript(BaseModel):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write atomically (temp file + rename), so a crash never leaves half a transcript."""
         return atomic_write(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Transcript:
+        """Read a transcript JSON file written by `save` (other formats: `load_transcript`).
+
+        Raises:
+            TranscriptError: unreadable, not UTF-8, or not a valid transcript; names the file.
+        """
+        p = Path(path)
+        try:
+            # utf-8-sig: a byte order mark from a Windows editor is not part of the JSON.
+            data = p.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TranscriptError("not UTF-8 text", path=str(p)) from exc
+        except OSError as exc:
+            raise TranscriptError(f"cannot read transcript: {exc.strerror}", path=str(p)) from exc
+        return cls.from_json(data, path=str(p))
+
+
+def _file_name(data: str | bytes) -> str | None:
+    """``data`` as a file name when it is one (ends in .json or names a file), else None."""
+    text = (data.decode("utf-8", "replace") if isinstance(data, bytes) else data).strip()
+    if not text or text[0] in "{[" or "\n" in text or len(text) > 1024:
+        return None
+    try:
+        return text if text.lower().endswith(".json") or Path(text).is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def atomic_write(path: Path, text: str) -> Path:

@@ -107,3 +107,33 @@ def test_batch_simulations(server: OpenAICompatServer, tmp_path: Path) -> None:
         transcript = load_transcript(tmp_path / "transcripts" / name)
         assert transcript.end_reason == "interviewer_ended"
         assert [t.speaker for t in transcript.turns[:2]] == ["interviewer", "candidate"]
+
+
+@pytest.mark.parametrize("name", ["quickstart.py", "custom_persona.py", "batch_simulations.py"])
+def test_without_a_key_an_example_says_what_to_set_in_one_paragraph(name: str,
+                                                                     tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ROLEPLAY_MODEL", "ROLEPLAY_LOG")}
+    result = subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for needed in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ROLEPLAY_MODEL",
+                   "python -m roleplay.testing"):
+        assert needed in result.stderr
+    assert "--api-key" not in result.stderr  # the scripts have no such flag
+    assert result.stderr.startswith(f"{name}: ")
+
+
+def test_the_quickstart_runs_against_the_offline_stand_in(tmp_path: Path) -> None:
+    # What the no-key message suggests: the scripted stand-in plays the shipped persona and
+    # candidate profile, so the example runs end to end with no model.
+    from roleplay.persona import list_candidates, list_personas
+    from roleplay.testing import simulation_responder
+
+    responder = simulation_responder(list_personas(), list_candidates())
+    with OpenAICompatServer(responder=responder) as stand_in:
+        result = run_example("quickstart.py", stand_in, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Saved: transcripts" in result.stdout

@@ -267,9 +267,14 @@ def transcripts(draw: st.DrawFn) -> Transcript:
     for i in range(1, n + 1):
         speaker = "interviewer" if i % 2 else "candidate"
         lines = draw(st.lists(_LINE, min_size=1, max_size=3))
+        if speaker == "interviewer":
+            # Roles are read from who asks and who answers (not who speaks first), so the
+            # generated interviewer asks in every turn, as interviewers do; what is under test
+            # is that every format reads back the same turns.
+            lines.append("What happened next?")
         text = "\n".join(lines).strip()
         if i <= 2 and not text:
-            text = "Hello there."  # an interviewer who says nothing cannot open an interview
+            text = "Hello there."
         turns.append(Turn(index=i, speaker=speaker, text=text))
     return Transcript(turns=tuple(turns))
 

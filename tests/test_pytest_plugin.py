@@ -151,7 +151,7 @@ def test_without_pytest_recording_the_fixtures_name_the_extra(pytester):
     result = _run_inline(pytester, "-p", "no:recording")
     result.assert_outcomes(errors=1)
     out = result.stdout.str()
-    assert 'pip install "roleplay[pytest]"' in out
+    assert 'pip install "roleplay-interviews[pytest]"' in out
     assert "@pytest.mark.roleplay(cassette=False)" in out
 
 
@@ -213,3 +213,22 @@ def test_configuration_comes_from_the_marker_then_the_ini_then_the_environment(p
     result = _run_inline(pytester)
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*@pytest.mark.roleplay does not take modle; it takes *"])
+
+
+def test_a_cassette_miss_prints_one_short_message(project, server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "local")
+    _run(project, "--record-mode=once", "-k", "strong").assert_outcomes(passed=1)
+    persona = project.path / "persona.yaml"
+    persona.write_text(persona.read_text().replace("Priya Raman", "Priya Ramos"))
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    stale = _run(project, "--block-network", "-k", "strong")
+    stale.assert_outcomes(failed=1)
+    out = stale.stdout.str()
+    assert "roleplay cassette: test_persona.py::test_a_strong_candidate_confirms_next_steps" in out
+    assert "differs from the recorded one at body.messages[0].content" in out
+    # vcrpy's own advice and the SDK traceback are not printed beside it.
+    assert "How to fix" not in out and "CannotOverwriteExistingCassetteException" not in out
+    failures = out.split("= FAILURES =")[1].split("short test summary")[0]
+    assert len(failures.strip().splitlines()) <= 6, failures

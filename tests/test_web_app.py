@@ -352,7 +352,7 @@ def test_serve_without_the_extra_says_how_to_install(
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "starlette" else real(name, *a))
     assert main(["serve"]) == 2
-    assert 'pip install "roleplay[web]"' in capsys.readouterr().err
+    assert 'pip install "roleplay-interviews[web]"' in capsys.readouterr().err
 
 
 def test_serve_builds_the_app_from_the_usual_model_options(

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from roleplay.errors import ConfigError, RoleplayError
+from roleplay.errors import ConfigError, MissingAPIKeyError, RoleplayError
 
 __all__ = ["main"]
 
@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+    except MissingAPIKeyError:
+        print(f"roleplay: {MissingAPIKeyError(command_line=True)}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"roleplay: {exc}", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from roleplay.evals.batch import (
 from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate import Evaluation, Evaluator
 from roleplay.llm._limiter import AdaptiveLimiter, attach
+from roleplay.report import overall_view
 from roleplay.transcript import Transcript, atomic_write
 
 __all__ = ["BulkItem", "BulkRun", "expand_inputs", "is_bulk", "run_bulk"]
@@ -284,10 +285,13 @@ def _rows(items: Sequence[BulkItem]) -> Iterator[dict[str, object]]:
     criteria = _criteria(items)
     for item in items:
         e = item.evaluation
+        # Shown only over most applicable criteria scored, as in every report.
+        shown = overall_view(e) if e else None
         row: dict[str, object] = {
             "file": str(item.file), "transcript_id": e.transcript_id if e else "",
-            "mode": e.mode if e else "", "overall": e.overall if e else None,
-            "passed": e.passed if e else None, "judge_calls": e.judge_calls if e else 0,
+            "mode": e.mode if e else "", "overall": shown.score if shown else None,
+            "passed": shown.passed if shown else None,
+            "judge_calls": e.judge_calls if e else 0,
             "cached_tokens": e.usage.cached_tokens if e else 0,
             "cost_usd": e.cost_usd if e else None, "error": item.error or "",
         }
@@ -346,7 +350,7 @@ def print_summary(items: Sequence[BulkItem], *, file: Any = None) -> None:
                       *[_cell(row[cid]) for cid in criteria])
     console.print(table)
     done = [i for i in items if i.evaluation is not None]
-    passed = sum(1 for i in done if i.evaluation is not None and i.evaluation.passed)
+    passed = sum(1 for i in done if i.evaluation is not None and overall_view(i.evaluation).passed)
     reused = sum(i.reused for i in items)
     console.print(f"{len(done)} evaluated ({reused} from an earlier run), {passed} passed, "
                   f"{len(items) - len(done)} failed")

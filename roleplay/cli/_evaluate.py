@@ -132,8 +132,7 @@ def handle(args: argparse.Namespace) -> int:
         print_report(evaluation, transcript=transcript)
         return 0
     report = cast(Format, fmt)
-    _emit(args, render(evaluation, report,
-                       transcript=transcript if report in ("md", "html") else None))
+    _emit(args, render(evaluation, report, transcript=transcript))
     return 0
 
 

@@ -29,9 +29,10 @@ opens two or more lines, or a full name, is one. Any other 'Label:' (System:, Re
 text of the current turn. Empty turns are kept.
 
 The candidate: --candidate NAME; else the one speaker not named by --interviewer; else the
-speaker labelled Candidate; else the first speaker is an interviewer and, of two, the other is
-the candidate; in a panel, the one who answers the most questions. Everyone else is an
-interviewer and keeps their name.
+speaker labelled Candidate; else the speaker who answers the most questions in the first half
+of the interview (who speaks first decides nothing). When that evidence is weak, the preview
+says so: check it, and settle it with --candidate NAME or --interviewer NAME. Everyone else is
+an interviewer and keeps their name.
 """
 
 

@@ -1,4 +1,4 @@
-"""``roleplay serve``: the practice web app (needs ``pip install "roleplay[web]"``).
+"""``roleplay serve``: the practice web app (needs ``pip install "roleplay-interviews[web]"``).
 
 Binds to 127.0.0.1 unless ``--host`` says otherwise. Without a key the interviewer is the
 scripted demo, labelled as such on every page.
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Serve the practice web app: pick an interviewer, answer in the browser "
         "while the interviewer's words stream in, then read the evaluation with its evidence "
         "at each turn. Without an API key the interviewer and judge are scripted demo "
-        "stand-ins. Needs the web extra: pip install \"roleplay[web]\".",
+        "stand-ins. Needs the web extra: pip install \"roleplay-interviews[web]\".",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1, this machine only)")
@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--runs", type=Path, default=None, metavar="DIR",
                         help="also browse eval run folders in DIR under /runs (e.g. "
                         ".roleplay-cache/runs)")
-    parser.add_argument("--suites", type=Path, default=Path("evals"), metavar="DIR",
-                        help="where the runs' suites are (default ./evals)")
+    parser.add_argument("--suites", type=Path, default=None, metavar="DIR",
+                        help="where the runs' suites are, for run folders that do not record "
+                        "it (default: ./evals, or an evals folder beside the runs folder)")
     parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
                         help="persona folder (default: the shipped personas)")
     parser.add_argument("--demo", action="store_true",
@@ -61,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Build the app and serve it until Ctrl-C."""
     if importlib.util.find_spec("starlette") is None or importlib.util.find_spec("uvicorn") is None:
-        print('roleplay: `roleplay serve` needs the web extra: pip install "roleplay[web]"',
+        print("roleplay: `roleplay serve` needs the web extra: "
+              'pip install "roleplay-interviews[web]"',
               file=sys.stderr)
         return 2
     import uvicorn

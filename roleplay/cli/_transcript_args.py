@@ -45,6 +45,8 @@ def describe_import(transcript: Transcript) -> str | None:
         # Role labels ("Interviewer:", "Candidate:") left nothing to guess.
         return None
     roles = ", ".join(f"{name} = {role}" for name, role in info.speakers.items())
+    if info.doubt:
+        return f"read as {info.format}: {roles} ({info.rule}); {info.doubt}"
     return f"read as {info.format}: {roles} ({info.rule}; override with --candidate NAME)"
 
 
@@ -68,6 +70,8 @@ def preview(transcript: Transcript, *, turns: int = 6, width: int = 90) -> str:
     info = transcript.imported
     if info is not None:
         lines.append(f"format: {info.format}; candidate: {info.rule}")
+        if info.doubt:
+            lines.append(f"warning: the roles may be wrong: {info.doubt}")
         if info.preamble:
             n = len(info.preamble.splitlines())
             lines.append(f"kept apart, not in any turn: {n} line{'s' if n != 1 else ''} of titles "

@@ -12,12 +12,23 @@ from roleplay.evals.stats import AgreementStats, JudgeVerdict, LabelVerdict
 from roleplay.evals.suite import Mode
 from roleplay.llm.base import Usage
 
-__all__ = ["CaseEstimate", "CaseRecord", "RunEstimate", "SuiteResult"]
+__all__ = ["SUITE_NOTE", "CaseEstimate", "CaseRecord", "RunEstimate", "RunSuiteNote", "SuiteResult"]
 
 _RECORD_VERSION = 1
+SUITE_NOTE = "suite.json"
+"""The file in a run folder that says which suite it ran (`RunSuiteNote`)."""
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunSuiteNote(_Frozen):
+    """Which suite a run folder belongs to, so a browser of runs finds its labels and cases."""
+
+    suite_id: str
+    """The suite's id."""
+    suite_dir: str
+    """The suite folder, absolute, as it was when the run was made."""
 
 
 class CaseRecord(_Frozen):

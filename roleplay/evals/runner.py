@@ -44,7 +44,14 @@ from roleplay.evals.batch import (
     run_batch,
 )
 from roleplay.evals.progress import ProgressBar
-from roleplay.evals.records import CaseEstimate, CaseRecord, RunEstimate, SuiteResult
+from roleplay.evals.records import (
+    SUITE_NOTE,
+    CaseEstimate,
+    CaseRecord,
+    RunEstimate,
+    RunSuiteNote,
+    SuiteResult,
+)
 from roleplay.evals.stats import JudgeVerdict
 from roleplay.evals.suite import EvalCase, EvalSuite, Mode
 from roleplay.llm._limiter import (
@@ -422,6 +429,12 @@ async def arun_suite(
             evaluation=_dump(evaluation),
         )
         atomic_write(prep.record_path(case.id), record.model_dump_json(indent=2))
+        note = prep.run_dir / SUITE_NOTE
+        if not note.exists():
+            # `roleplay serve --runs` finds the labels and transcripts through this note.
+            atomic_write(note, RunSuiteNote(suite_id=prep.suite.id,
+                                            suite_dir=str(prep.suite.root.resolve()))
+                         .model_dump_json(indent=2))
         records[case.id] = record
         usage = usage + evaluation.usage
         calls += evaluation.judge_calls

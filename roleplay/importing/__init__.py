@@ -168,7 +168,7 @@ def parse_transcript(
     names: dict[str, Speaker] = {}
     for t in turns:
         names.setdefault(t.name, mapping.roles[t.key])
-    info = ImportInfo(format=fmt, speakers=names, rule=mapping.rule,
+    info = ImportInfo(format=fmt, speakers=names, rule=mapping.rule, doubt=mapping.doubt,
                       preamble="\n".join(preamble).strip("\n"))
     kwargs: dict[str, Any] = {"turns": built, "source": "imported", "end_reason": "imported",
                               "imported": info}

@@ -23,16 +23,25 @@ The candidate:
 1. the ``candidate=`` name; else the one speaker not named in ``interviewer=``;
 2. else the speaker with a candidate role label (``Candidate:``, ``Interviewee:``), or the one
    speaker without an interviewer role label;
-3. else the first speaker is an interviewer (interviewers open the interview: every labelled
-   case in ``evals/`` does); with two speakers the other one is the candidate; in a panel,
-   the candidate is the speaker, of the others, who answers the most questions (speaks right
-   after another speaker's turn with a question mark), ties going to the one who says more.
+3. else the speaker who answers the most questions in the first half of the turns, where the
+   interview questions are (the candidate's own questions come at the end): who speaks right
+   after another speaker's turn with a question mark or a prompt ("Tell me about ...", "Walk
+   me through ..."). Who speaks first decides nothing: a candidate who opens with "Hi! Can you
+   hear me okay?" asks one question and answers the interviewer's many. Ties go to the one
+   who answers more over the whole interview, then to a speaker other than the first, then to
+   the one who says more.
+
+The evidence is *weak* when the candidate answers fewer than two questions more than the next
+speaker, or fewer than twice as many, and does not also say half as much again; then
+`RoleMap.doubt` says so, with the numbers and the flags that settle it (``--candidate NAME`` /
+``--interviewer NAME``), and the import preview and the reports show it.
 
 Every other speaker is an interviewer (a panel keeps each interviewer's name).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +139,8 @@ class RoleMap:
 
     roles: dict[str, Speaker]
     rule: str
+    doubt: str = ""
+    """Why the roles may be wrong and how to settle them; empty when the evidence is clear."""
 
 
 def assign_roles(turns: Sequence[SpeakerTurn], *, interviewers: Sequence[str],
@@ -185,20 +196,55 @@ def assign_roles(turns: Sequence[SpeakerTurn], *, interviewers: Sequence[str],
     if len(order) < 2:
         raise ValueError(f"only one speaker ({shown}) found: an interview needs an interviewer "
                          "and a candidate")
-    first = turns[0].key
-    if len(order) == 2:
-        key = next(k for k in order if k != first)
-        return RoleMap({k: "candidate" if k == key else "interviewer" for k in order},
-                       f"{order[first]!r} opens the interview, so {order[key]!r} is the "
-                       "candidate")
+    return _by_answers(turns, order)
+
+
+# Interviewers often ask without a question mark: "Tell me about your background."
+_PROMPT = re.compile(
+    r"\b(?:tell|walk|talk|take)\s+(?:me|us)\s+(?:about|through)\b|\bgive\s+(?:me|us)\s+an?\s+"
+    r"example\b|\b(?:describe|explain)\s+(?:a|an|the|your|how|what|why)\b|\bwhat\s+about\b",
+    re.IGNORECASE)
+
+
+def _asks(text: str) -> bool:
+    return "?" in text or bool(_PROMPT.search(text))
+
+
+def _answers(turns: Sequence[SpeakerTurn]) -> Counter[str]:
+    """Per speaker, the turns that follow another speaker's question or prompt."""
     answers: Counter[str] = Counter()
-    words: Counter[str] = Counter()
     for before, turn in pairwise(turns):
-        if before.key != turn.key and "?" in before.text:
+        if before.key != turn.key and _asks(before.text):
             answers[turn.key] += 1
+    return answers
+
+
+def _by_answers(turns: Sequence[SpeakerTurn], order: Mapping[str, str]) -> RoleMap:
+    # The interview questions come first and the candidate's own questions last, so the first
+    # half of the turns shows who is interviewed (every labelled case in evals/ agrees).
+    early = _answers(turns[: (len(turns) + 1) // 2])
+    answers = _answers(turns)
+    words: Counter[str] = Counter()
     for t in turns:
         words[t.key] += len(t.text.split())
-    key = max((k for k in order if k != first), key=lambda k: (answers[k], words[k]))
-    return RoleMap({k: "candidate" if k == key else "interviewer" for k in order},
-                   f"{order[first]!r} opens the interview and {order[key]!r} answers the most "
-                   f"questions ({answers[key]}) of the others")
+    first = turns[0].key
+    # Ties go to the speaker who answers more over the whole interview, then to one other than
+    # the first (interviewers usually open), then to the one who says more; a tie is weak
+    # evidence, and reported as such.
+    ranked = sorted(order, key=lambda k: (early[k], answers[k], k != first, words[k]),
+                    reverse=True)
+    key, other = ranked[0], ranked[1]
+    mine, theirs = early[key], early[other]
+    roles: dict[str, Speaker] = {k: "candidate" if k == key else "interviewer" for k in order}
+    name, other_name = order[key], order[other]
+    rule = (f"{name!r} answers the most questions in the first half of the interview ({mine}; "
+            f"{other_name!r} answers {theirs})")
+    clear_questions = mine - theirs >= 2 and mine >= 2 * theirs
+    says_more = mine > theirs and words[key] >= 1.5 * words[other]
+    if clear_questions or says_more:
+        return RoleMap(roles, rule)
+    doubt = (f"weak evidence: in the first half {name!r} answers {mine} question(s) and "
+             f"{other_name!r} {theirs}, and they say {words[key]} and {words[other]} words in "
+             f"all; if {name!r} is not the candidate, pass --candidate NAME (or "
+             "--interviewer NAME)")
+    return RoleMap(roles, rule, doubt)

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", nargs="+", type=Path, default=[], metavar="PATH",
                         help="candidate profile YAML files or folders (default: the shipped "
                         "profiles)")
+    parser.add_argument("--port", type=int, default=0, metavar="N",
+                        help="port on 127.0.0.1 (default: any free one; the URL is printed)")
     args = parser.parse_args(argv)
     try:
         personas = _personas(args.personas) if args.personas else list_personas()
@@ -58,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     except RoleplayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with OpenAICompatServer(responder=simulation_responder(personas, candidates)) as server:
+    server = OpenAICompatServer(responder=simulation_responder(personas, candidates),
+                                port=args.port)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; pick another "
+              "--port, or leave it out for any free one", file=sys.stderr)
+        return 2
+    with server:
         print(f"OPENAI_BASE_URL={server.base_url}", flush=True)
         print(f"serving {len(personas)} persona(s) and {len(candidates)} candidate profile(s); "
               "Ctrl-C stops", file=sys.stderr, flush=True)

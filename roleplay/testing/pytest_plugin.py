@@ -6,8 +6,9 @@ its fixtures or markers:
 - ``roleplay_model``: an `OpenAIChatModel` for the interviewer and LLM candidates;
   ``roleplay_judge_model`` for the judge; ``roleplay_evaluator``: an `Evaluator` using it.
 - A test that uses them records its calls to a cassette (``pytest-recording``: install
-  ``roleplay[pytest]``) and replays it offline: ``pytest --record-mode=once`` records once
-  against the configured endpoint, plain ``pytest`` replays without a key or a network.
+  ``roleplay-interviews[pytest]``) and replays it offline: ``pytest --record-mode=once``
+  records once against the configured endpoint, plain ``pytest`` replays without a key or a
+  network.
 - ``roleplay_pass_k(trial, k=5, min_rate=0.8)`` runs a trial k times and asserts the pass
   rate; every pass^k result is listed in pytest's terminal summary.
 
@@ -37,7 +38,8 @@ _MARKER_KEYS = frozenset({"model", "judge_model", "base_url", "rubric", "tempera
 _REPLAY_KEY = "replay-without-a-key"
 _RESULTS = pytest.StashKey[list[Any]]()
 _CALL_PASSED = pytest.StashKey[bool]()
-_EXTRA_HINT = ('roleplay records model calls with pytest-recording: pip install "roleplay[pytest]" '
+_EXTRA_HINT = ("roleplay records model calls with pytest-recording: "
+               'pip install "roleplay-interviews[pytest]" '
                "(or mark the test @pytest.mark.roleplay(cassette=False) to call the endpoint live)")
 
 
@@ -267,9 +269,32 @@ def _cassette_miss(exc: BaseException | None) -> BaseException | None:
     return None
 
 
+def _cassette_message(item: pytest.Item, miss: BaseException) -> str:
+    """The plugin's own account of a call missing from the cassette, in place of vcrpy's."""
+    from roleplay.testing._cassettes import MATCHER_NAME, match_roleplay_body
+
+    # vcrpy names a failed matcher by its function's name, not the name it was registered under.
+    ours = {MATCHER_NAME, match_roleplay_body.__name__}
+    path = getattr(getattr(miss, "cassette", None), "_path", "the cassette")
+    difference = None
+    for _request, _matched, failed in getattr(miss, "similar_requests", None) or ():
+        difference = next((str(text) for name, text in failed if name in ours), None)
+        if difference:
+            break
+    if getattr(miss, "reason", "") == "already_played":
+        what = "the same call was made more times than when it was recorded"
+    elif difference:
+        what = f"the request differs from the recorded one at {difference}"
+    else:
+        what = "no recorded call has this method and path"
+    return (f"roleplay cassette: {item.nodeid}: a model call is not in {path}: {what}. If the "
+            "change is intended (a persona, prompt, rubric or model name), re-record: "
+            "`pytest --record-mode=rewrite` against a server.")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Explain a call that is not in the cassette next to the failure it caused."""
+    """Replace a cassette miss's traceback (and vcrpy's advice) with one short message."""
     report = yield
     if report.when == "call":
         item.stash[_CALL_PASSED] = report.passed
@@ -277,10 +302,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             getattr(item, "fixturenames", ())):
         miss = _cassette_miss(call.excinfo.value)
         if miss is not None:
-            report.sections.append((
-                "roleplay cassette",
-                "A model call is not in this test's cassette: the request differs from the "
-                "recorded one (vcrpy's details follow; 'body...' names the first field that "
-                "changed). If the change is intended (persona, prompt, rubric, model name), "
-                "re-record: `pytest --record-mode=rewrite` against a server.\n\n" + str(miss)))
+            # vcrpy's message (~170 lines of matchers and generic advice) and the SDK's
+            # traceback around it bury the one line that matters: which field changed.
+            report.longrepr = _cassette_message(item, miss)
     return report

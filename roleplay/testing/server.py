@@ -90,6 +90,7 @@ class OpenAICompatServer:
             the window makes clients that ignore the hint pay for it).
         limit_retry_after_ms: The ``retry-after-ms`` hint of those 429s.
         schedule: Faults drawn per chat request (failure rate, outages) when none is queued.
+        port: The port to bind (default 0: an ephemeral one), for a URL a person can paste.
     """
 
     def __init__(
@@ -107,8 +108,10 @@ class OpenAICompatServer:
         rate_limit_every: int | None = None,
         limit_retry_after_ms: float = 20.0,
         schedule: FaultSchedule | None = None,
+        port: int = 0,
     ) -> None:
         self.responder = responder
+        self._port = port
         self.api_key = api_key
         self.reject_json_schema = reject_json_schema
         self.stream_usage = stream_usage
@@ -138,14 +141,18 @@ class OpenAICompatServer:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> OpenAICompatServer:
-        """Bind 127.0.0.1 on an ephemeral port and serve in a background thread."""
+        """Bind 127.0.0.1 (on ``port``, else an ephemeral one) and serve in a background thread.
+
+        Raises:
+            OSError: the port is in use.
+        """
         if self._httpd is not None:
             return self
         self._stop.clear()
         # Build the default encoding now: its first use takes ~0.5 s, which would otherwise land
         # on the first request and trip clients with short timeouts.
         count_text("", "gpt-4o")
-        httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        httpd = HTTPServer(("127.0.0.1", self._port), Handler)
         httpd.owner = self
         self._httpd = httpd
         self._thread = threading.Thread(

@@ -10,7 +10,7 @@ The app is also the reference for integrating `roleplay` into a web server, and 
 * `runs` -- eval run folders (agreement, flips, verdicts per case);
 * `demo` -- the scripted interviewer used when no key is configured.
 
-Needs the ``web`` extra: ``pip install "roleplay[web]"``.
+Needs the ``web`` extra: ``pip install "roleplay-interviews[web]"``.
 """
 
 from roleplay.web.app import create_app

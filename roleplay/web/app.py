@@ -129,7 +129,8 @@ def create_app(
         limits: Characters per answer and per interview, turns per interview.
         personas_dir: Persona folder (default: the shipped personas).
         runs_dir: A folder of eval run folders (or one run folder) to browse under ``/runs``.
-        suites_dir: Where the runs' suites are found (default ``./evals``).
+        suites_dir: Where the runs' suites are found when a run folder does not say (default:
+            ``./evals``, or an ``evals`` folder beside the runs folder).
         demo_pace: Seconds between the demo interviewer's streamed words.
         allowed_hosts: Answer only requests for these host names (the ``Host`` header), which
             stops a DNS-rebinding page from reading a local server; ``None`` allows any.
@@ -267,7 +268,7 @@ def create_app(
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
     if runs_dir is not None:
-        routes += runs.routes(runs_dir, suites_dir or Path("evals"), demo=demo, headers=_HEADERS)
+        routes += runs.routes(runs_dir, suites_dir, demo=demo, headers=_HEADERS)
     middleware = [Middleware(_AllowedHosts, allowed_hosts=list(allowed_hosts))
                   ] if allowed_hosts is not None else []
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -1,16 +1,19 @@
 """Browse eval run folders: per-criterion agreement, the flip report, each case's verdicts.
 
 A run folder (``<suite>-<judge|signals>-<fingerprint>[-k<n>]/cases/<case>.json``, written by
-`roleplay.evals.arun_suite`) holds the verdicts; its suite (found by id under the suites folder)
-holds the labels and transcripts. The statistics come from `roleplay.evals.stats`, the
-thresholds and the baseline comparison from `roleplay.evals.build_report`: nothing is
-recomputed here but the pairing of saved verdicts with labels. Run and case names in URLs are
-looked up in the listing, never joined onto a path.
+`roleplay.evals.arun_suite`) holds the verdicts; its suite holds the labels and transcripts. The
+suite is the one the run folder's ``suite.json`` names; for folders without one (older runs), or
+when it has moved, the suite with the run's id under the suites folder given (``--suites``),
+else under ``./evals`` or an ``evals`` folder beside the runs folder. The statistics come from
+`roleplay.evals.stats`, the thresholds and the baseline comparison from
+`roleplay.evals.build_report`: nothing is recomputed here but the pairing of saved verdicts with
+labels. Run and case names in URLs are looked up in the listing, never joined onto a path.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +34,14 @@ from roleplay.evals import (
     load_suite,
 )
 from roleplay.evals.agreement import measure_agreement
+from roleplay.evals.records import SUITE_NOTE, RunSuiteNote
 from roleplay.evals.render import cache_versions
 from roleplay.evals.stats import JudgeVerdict, LabelVerdict
 from roleplay.evaluate import Evaluation
 from roleplay.rubric import load_rubric
 from roleplay.web.views import esc, page, transcript_html
 
-__all__ = ["Run", "find_runs", "load_run", "routes"]
+__all__ = ["Run", "find_runs", "find_suite", "load_run", "missing_suite", "routes"]
 
 _NAME = re.compile(r"^(?P<suite>.+)-(?P<mode>judge|signals)-[0-9a-f]{12}(?:-k(?P<k>\d+))?$")
 _STATS = (("n", "n"), ("accuracy", "acc"), ("pass_kappa", "κ pass"), ("kappa", "κ weighted"),
@@ -78,13 +82,58 @@ def find_runs(runs_dir: Path) -> list[Run]:
 
 def _suites(suites_dir: Path) -> dict[str, EvalSuite]:
     out: dict[str, EvalSuite] = {}
-    for path in sorted(suites_dir.glob("*/suite.yaml")) if suites_dir.is_dir() else ():
+    paths = [suites_dir / "suite.yaml", *sorted(suites_dir.glob("*/suite.yaml"))] \
+        if suites_dir.is_dir() else []
+    for path in paths:
+        if not path.is_file():
+            continue
         try:
             suite = load_suite(path)
         except ConfigError:
             continue
-        out[suite.id] = suite
+        out.setdefault(suite.id, suite)
     return out
+
+
+def _noted_suite(run: Run) -> EvalSuite | None:
+    try:
+        note = RunSuiteNote.model_validate_json((run.path / SUITE_NOTE).read_text("utf-8"))
+        suite = load_suite(Path(note.suite_dir))
+    except (OSError, ValueError, ConfigError):
+        return None
+    return suite if suite.id == run.suite_id else None
+
+
+def _suite_folders(run: Run, suites_dir: Path | None) -> Iterator[Path]:
+    if suites_dir is not None:
+        yield suites_dir
+        return
+    yield Path("evals")
+    # Runs usually live in the project's cache (<project>/.roleplay-cache/runs/<run>).
+    for parent in list(run.path.resolve().parents)[:4]:
+        yield parent / "evals"
+
+
+def find_suite(run: Run, suites_dir: Path | None = None) -> EvalSuite | None:
+    """The suite ``run`` ran: the one its folder notes, else by id (see the module docstring)."""
+    noted = _noted_suite(run)
+    if noted is not None:
+        return noted
+    for folder in _suite_folders(run, suites_dir):
+        found = _suites(folder).get(run.suite_id)
+        if found is not None:
+            return found
+    return None
+
+
+def missing_suite(run: Run, suites_dir: Path | None) -> str:
+    """Why a run's suite was not found, naming the flag that fixes it."""
+    where = f"under {suites_dir}" if suites_dir is not None else \
+        "under ./evals or an evals folder beside the runs folder"
+    return (f"The suite {run.suite_id!r} of run {run.name} was not found: the run folder does "
+            f"not say where it is (or it has moved), and no suite with that id is {where}. "
+            "Pass --suites DIR, the folder holding the suite's folder (e.g. --suites evals), "
+            "to roleplay serve.")
 
 
 def load_run(run: Run, suite: EvalSuite) -> EvalReport:
@@ -191,9 +240,9 @@ def _case_page(run: Run, report: EvalReport, suite: EvalSuite, case_id: str, *,
     return page(case_id, body, demo=demo)
 
 
-def routes(runs_dir: Path, suites_dir: Path, *, demo: bool,
+def routes(runs_dir: Path, suites_dir: Path | None, *, demo: bool,
            headers: dict[str, str]) -> list[Route]:
-    """The ``/runs`` pages."""
+    """The ``/runs`` pages; ``suites_dir`` is the ``--suites`` folder, if one was given."""
 
     def html(text: str, status: int = 200) -> HTMLResponse:
         return HTMLResponse(text, status_code=status, headers=headers)
@@ -201,14 +250,17 @@ def routes(runs_dir: Path, suites_dir: Path, *, demo: bool,
     def missing(what: str) -> HTMLResponse:
         return html(page("Not found", f"<h1>Not found</h1><p>{esc(what)}</p>", demo=demo), 404)
 
-    def lookup(request: Request) -> tuple[Run, EvalSuite] | None:
+    def lookup(request: Request) -> tuple[Run, EvalSuite | None] | None:
         run = next((r for r in find_runs(runs_dir) if r.name == request.path_params["run"]), None)
-        suite = _suites(suites_dir).get(run.suite_id) if run else None
-        return (run, suite) if run and suite else None
+        return (run, find_suite(run, suites_dir)) if run else None
 
     async def index(request: Request) -> Response:  # noqa: ARG001
         found = find_runs(runs_dir)
-        items = "".join(f'<li><a href="/runs/{esc(r.name)}">{esc(r.name)}</a></li>' for r in found)
+        items = "".join(
+            f'<li><a href="/runs/{esc(r.name)}">{esc(r.name)}</a>'
+            + ("" if find_suite(r, suites_dir) else
+               f' <span class="muted">(suite {esc(r.suite_id)} not found: pass --suites)</span>')
+            + "</li>" for r in found)
         body = (f"<h1>Eval runs</h1><p>{len(found)} run folder(s) in {esc(runs_dir)}.</p>"
                 f"<ul>{items}</ul>")
         return html(page("Eval runs", body, demo=demo))
@@ -216,14 +268,22 @@ def routes(runs_dir: Path, suites_dir: Path, *, demo: bool,
     async def one(request: Request) -> Response:
         hit = lookup(request)
         if hit is None:
-            return missing("No such run folder, or its suite is not under " + str(suites_dir))
-        return html(_run_page(hit[0], load_run(*hit), demo=demo))
+            return missing(f"No run folder {request.path_params['run']!r} in {runs_dir}.")
+        run, suite = hit
+        if suite is None:
+            return missing(missing_suite(run, suites_dir))
+        return html(_run_page(run, load_run(run, suite), demo=demo))
 
     async def case(request: Request) -> Response:
         hit = lookup(request)
         case_id = request.path_params["case"]
-        if hit is None or not any(c.id == case_id for c in hit[1].cases):
+        if hit is None:
+            return missing(f"No run folder {request.path_params['run']!r} in {runs_dir}.")
+        run, suite = hit
+        if suite is None:
+            return missing(missing_suite(run, suites_dir))
+        if not any(c.id == case_id for c in suite.cases):
             return missing("No such case in this run.")
-        return html(_case_page(hit[0], load_run(*hit), hit[1], case_id, demo=demo))
+        return html(_case_page(run, load_run(run, suite), suite, case_id, demo=demo))
 
     return [Route("/runs", index), Route("/runs/{run}", one), Route("/runs/{run}/{case}", case)]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.persona import Persona
+from roleplay.report import overall_view
 from roleplay.transcript import Turn
 
 __all__ = ["esc", "interview_page", "message_page", "page", "personas_page", "report_page",
@@ -191,8 +192,7 @@ def report_page(evaluation: Evaluation, turns: Sequence[Turn], persona: Persona,
                 demo: bool) -> str:
     """The evaluation: overall, per criterion status, score, evidence, coaching; the transcript."""
     e = evaluation
-    overall = ("no overall score" if e.overall is None
-               else f"{e.overall:.2f} / 5 ({'passed' if e.passed else 'not passed'})")
+    overall = overall_view(e).text
     rows = "".join(f'<tr><td><a href="#c-{esc(c.id)}">{esc(c.title)}</a></td>'
                    f"<td>{esc(_STATUS[c.status])}</td><td>{esc(_score(c))}</td></tr>"
                    for c in e.criteria)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from roleplay.testing._responders._candidate import _BEHAVIOURAL_RX, _OPEN_RX
+from roleplay.testing._responders._facts import Facts, read_facts
 from roleplay.testing._responders._wire import (
     _LINE,
     _TRANSCRIPT_BLOCK,
@@ -45,15 +46,24 @@ _NUMBER_RX: Final = re.compile(r"\d|\b(?:half|doubled|halved|percent)\b", re.IGN
 _LESSON_RX: Final = _rx(r"\bI\s+learn(?:ed|t)\b", r"\bthe\s+lesson\b", r"\bwhat\s+I\s+learned\b")
 _INTEREST_RX: Final = _rx(r"\bexcit(?:ed|ing|es)\b", r"\bkeen\b", r"\b(?:would|'d)\s+love\s+to\b",
                           r"\bdraws?\s+me\b", r"\bgenuinely\s+interested\b", r"\bpassionate\b",
-                          r"\bI\s+want\s+(?:this|the)\s+(?:role|job)\b", r"\benthusiastic\b")
+                          r"\bI\s+want\s+(?:this|the)\s+(?:role|job)\b", r"\benthusiastic\b",
+                          r"\binterested\s+in\s+(?:this|the|your)\s+(?:role|job|position|team|"
+                          r"company|work)\b")
 _BEG_RX: Final = _rx(r"\bneed\s+this\s+job\b", r"\bgive\s+me\s+a\s+chance\b",
                      r"\bI(?:'ll|\s+will)\s+do\s+anything\b", r"\btake\s+any\s+(?:job|position)\b",
                      r"\bdesperate\b", r"\bbegging\b")
-_WANT_RX: Final = _rx(r"\bI\s+(?:really\s+)?want\s+(?:this|the)\s+(?:role|job|position)\b",
-                      r"\bI(?:'d|\s+would)\s+(?:really\s+)?(?:love|like)\s+(?:to\s+join|the\s+"
-                      r"(?:role|job|opportunity))\b",
-                      r"\bI(?:'m|\s+am)\s+(?:very\s+|really\s+)?keen\s+on\s+(?:this|the)\s+"
-                      r"(?:role|job)\b")
+# Wanting the role, in the ways people say it ("I'd really like this role", "I'd love to join").
+_ROLE_WORD: Final = r"(?:role|job|position|opportunity|offer)"
+_WANT_RX: Final = _rx(
+    rf"\bI\s+(?:really\s+|truly\s+|definitely\s+|do\s+)?want\s+(?:this|the|that)\s+{_ROLE_WORD}\b",
+    r"\bI(?:'d|\s+would)\s+(?:really\s+|very\s+much\s+|truly\s+|genuinely\s+|definitely\s+)?"
+    rf"(?:love|like|welcome)\s+(?:(?:this|the|that)\s+(?:{_ROLE_WORD}|chance)|to\s+(?:join|be\s+"
+    rf"part\s+of|take\s+(?:this|the)\s+{_ROLE_WORD}|work\s+(?:here|with\s+you|for\s+you)|move\s+"
+    r"forward))\b",
+    r"\bI(?:'m|\s+am)\s+(?:very\s+|really\s+|genuinely\s+|definitely\s+)?(?:keen\s+on|"
+    rf"interested\s+in|excited\s+about)\s+(?:this|the)\s+{_ROLE_WORD}\b",
+)
+_ROLE_MENTION_RX: Final = _rx(rf"\b{_ROLE_WORD}\b", r"\bjoin\b", r"\bwork\s+here\b")
 _FORWARD_RX: Final = _rx(r"\bgives?\s+you\s+pause\b", r"\bany\s+(?:concerns|reservations)\b",
                          r"\bmove\s+forward\b", r"\bnext\s+round\b",
                          r"\banything\s+(?:that\s+)?(?:would|might)\s+(?:stop|prevent)\b")
@@ -117,8 +127,9 @@ class _Verdict:
 class _Reading:
     """The stand-in judge's reading of one transcript: turns, the close, candidate sentences."""
 
-    def __init__(self, turns: list[_Turn]) -> None:
+    def __init__(self, turns: list[_Turn], facts: Facts | None = None) -> None:
         self.turns = turns
+        self.facts = facts or Facts()
         self.candidate = [t for t in turns if t.speaker == "candidate"]
         invites = [t.index for t in turns if t.speaker == "interviewer"
                    and _INVITE_JUDGE_RX.search(t.text)]
@@ -141,6 +152,20 @@ class _Reading:
                     out.append((turn.index, sentence))
         return out
 
+    def in_turns(self, indices: Iterable[int], pattern: re.Pattern[str],
+                 question: bool = False) -> list[tuple[int, str]]:
+        """Sentences matching ``pattern`` in the candidate turns the signals point at."""
+        wanted = set(indices)
+        return self.find([t for t in self.candidate if t.index in wanted], pattern, question)
+
+    def wants_role(self) -> list[tuple[int, str]]:
+        """Statements of wanting the role: the keyword rules', else the turns the signals name."""
+        found = self.find(self.candidate, _WANT_RX)
+        if found:
+            return found
+        named = self.in_turns(self.facts.want_statements, _ROLE_MENTION_RX)
+        return named or self.in_turns(self.facts.want_statements, re.compile(r"\S"))[:1]
+
     def answers(self) -> list[tuple[_Turn, _Turn]]:
         """(interviewer question, candidate answer) pairs before the close."""
         pairs = []
@@ -155,15 +180,19 @@ class _Reading:
 
 
 def _asked_questions(r: _Reading) -> _Verdict:
-    qs = r.find(r.close, re.compile(r"\S"), question=True)
+    any_text = re.compile(r"\S")
+    qs = r.find(r.close, any_text, question=True) or \
+        r.in_turns(r.facts.closing_questions or (), any_text, question=True)
     role = [(i, q) for i, q in qs if not _PAY_RX.search(q) and not _LOGISTICS_RX.search(q)
             and not _GENERIC_RX.search(q)]
     if not qs:
-        if r.invitation is None:
+        invitation = r.invitation or r.facts.invitation
+        if invitation is None and not r.facts.closing_questions:
             return _Verdict(None, "The interviewer never invited questions and the candidate "
-                            "asked none.", [], {})
+                            "asked none in the close.", [], {})
         declined = r.find(r.close, _DECLINE_RX)
-        return _Verdict(1, f"Invited at T{r.invitation}, the candidate asked nothing.",
+        when = f"Invited at T{invitation}" if invitation else "In the close"
+        return _Verdict(1, f"{when}, the candidate asked no question of their own.",
                         declined[:1], {})
     if _PAY_RX.search(qs[0][1]):
         score = 1 if all(_PAY_RX.search(q) for _, q in qs) else 2
@@ -186,7 +215,11 @@ def _sar_answers(r: _Reading) -> _Verdict:
     prompts = [t for t in r.turns if t.speaker == "interviewer" and _BEHAVIOURAL_RX.search(t.text)
                and t.index < r.close_start]
     if not prompts:
-        # Situation-action-result applies wherever the candidate describes what they did.
+        # The signals may see a prompt the keyword rules miss; and situation-action-result
+        # applies wherever the candidate describes what they did.
+        named = set(r.facts.behavioural_prompts or ())
+        prompts = [t for t in r.turns if t.index in named]
+    if not prompts:
         prompts = [q for q, a in r.answers() if r.find([a], _I_DID_RX)]
     if not prompts:
         return _Verdict(None, "The candidate never described their experience.", [], {})
@@ -239,7 +272,7 @@ def _answer_balance(r: _Reading) -> _Verdict:
 
 
 def _enthusiasm(r: _Reading) -> _Verdict:
-    interest = r.find(r.candidate, _INTEREST_RX)
+    interest = sorted(set(r.find(r.candidate, _INTEREST_RX)) | set(r.wants_role()))
     if r.find(r.candidate, _BEG_RX):
         return _Verdict(2, "Interest comes across as need rather than specific interest.",
                         (interest or r.find(r.candidate, _BEG_RX))[:1], {})
@@ -254,17 +287,18 @@ def _enthusiasm(r: _Reading) -> _Verdict:
 
 def _asked_for_job(r: _Reading) -> _Verdict:
     begging = r.find(r.candidate, _BEG_RX)
-    want = r.find(r.close, _WANT_RX)
+    want = r.find(r.close, _WANT_RX) or r.wants_role()
     checklist = {"wants_job": bool(want), "begged_or_hinted": bool(begging)}
     if begging:
         return _Verdict(1, "The candidate begs from need instead of asking.", [], checklist)
     forward = r.find(r.close, _FORWARD_RX)
     if want and forward:
         score = 5 if any("pause" in q.lower() for _, q in forward) else 4
-        return _Verdict(score, "States wanting the role and moves the process forward.",
-                        [want[0], forward[0]], checklist)
+        return _Verdict(score, f"States wanting the role (T{want[0][0]}) and moves the process "
+                        "forward.", [want[0], forward[0]], checklist)
     if want:
-        return _Verdict(4, "Says plainly that they want the role.", want[:1], checklist)
+        return _Verdict(4, f"Says plainly that they want the role (T{want[0][0]}).", want[:1],
+                        checklist)
     return _Verdict(1, "The candidate never says they want the role.", [], checklist)
 
 
@@ -376,7 +410,8 @@ def judge_responder() -> Responder:
         block = next((m for _, text in messages if (m := _TRANSCRIPT_BLOCK.search(text))), None)
         if schema is None or block is None:
             raise ValueError("not a judge request: no reply schema or no delimited transcript")
-        reading = _Reading(_parse_transcript(block.group(2)))
+        reading = _Reading(_parse_transcript(block.group(2)),
+                           read_facts(text for _, text in messages))
         reply: dict[str, Any] = {}
         for criterion, node in (schema.get("properties") or {}).items():
             part = _resolve(schema, node)
