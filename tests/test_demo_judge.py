@@ -45,7 +45,8 @@ def test_a_short_demo_interview_is_read_as_it_was_said() -> None:
     assert statuses["sar_answers"] == "scored"
     assert all(NEVER_WANTS not in c.reason for c in evaluation.criteria)
     ask = evaluation.criterion("asked_for_job")
-    assert ask.status == "scored" and ask.score == 3
+    # Rubric 2.0: saying plainly "I'd really like this role" is asking for the job (level 4).
+    assert ask.status == "scored" and ask.score == 4 and ask.passed is True
     assert any(ev.verified and "really like this role" in ev.quote for ev in ask.evidence)
 
 
