@@ -11,6 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from roleplay.cli._args import (
+    concurrency_arg,
+    in_dir_arg,
+    out_dir_arg,
+    out_file_arg,
+    positive_int_arg,
+)
 from roleplay.cli._common import add_model_args, make_model
 from roleplay.errors import ConfigError
 from roleplay.evals.mutation import (
@@ -44,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("suite", metavar="SUITE", nargs="?", default=None,
                         help="suite folder or its suite.yaml (default: evals/mutation)")
-    parser.add_argument("-k", type=int, default=None, metavar="K",
+    parser.add_argument("-k", type=positive_int_arg, default=None, metavar="K",
                         help="simulations per pair (default: the suite's k)")
     parser.add_argument("--candidates", default=None, metavar="IDS",
                         help="comma-separated candidate ids to run (default: the suite's)")
@@ -52,18 +59,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="comma-separated persona ids to run (default: the suite's)")
     parser.add_argument("--signals-only", action="store_true",
                         help="evaluate with deterministic signals only (no judge)")
-    parser.add_argument("--transcripts", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--transcripts", type=in_dir_arg, default=None, metavar="DIR",
                         help="evaluate transcripts saved by --save-transcripts instead of "
                         "simulating (with --signals-only: no model at all)")
-    parser.add_argument("--save-transcripts", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--save-transcripts", type=out_dir_arg, default=None, metavar="DIR",
                         help="save the simulated transcripts as <candidate>--<persona>--<run>.json")
     parser.add_argument("--judge-model", default=None, metavar="NAME",
                         help="model for the judge (default: --model)")
-    parser.add_argument("--concurrency", type=int, default=1, metavar="N",
+    parser.add_argument("--concurrency", type=concurrency_arg, default=1, metavar="N",
                         help="interviews and evaluations at once (default 1)")
     parser.add_argument("--format", choices=("text", "md", "json"), default="text",
                         help="report format (default text)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="write the report to FILE instead of standard output")
     add_model_args(parser)
     parser.set_defaults(func=run)
@@ -93,10 +100,6 @@ def _close(model: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite and print the report; returns the exit code."""
-    if args.k is not None and args.k < 1:
-        raise ConfigError(f"must be at least 1, got {args.k}", field="-k")
-    if args.concurrency < 1:
-        raise ConfigError(f"must be at least 1, got {args.concurrency}", field="--concurrency")
     suite: MutationSuite = load_mutation_suite(args.suite or DEFAULT_SUITE)
     candidates = _subset(args.candidates, suite.candidates, "--candidates")
     personas = _subset(args.personas, suite.personas, "--personas")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from roleplay.candidates import HumanCandidate
+from roleplay.cli._args import out_file_arg
 from roleplay.cli._common import add_model_args, make_model
 from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError, RoleplayError
@@ -49,7 +50,7 @@ def add_interview_args(parser: argparse.ArgumentParser) -> None:
                         help="interviewer persona id (see `roleplay personas`) or a YAML path")
     parser.add_argument("--max-turns", type=max_turns_arg, default=None, metavar="N",
                         help="stop after N turns, both speakers counted (default 24)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="where to save the transcript JSON "
                         "(default ./transcripts/<persona>-<id>.json)")
 

@@ -11,6 +11,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from roleplay.cli._args import in_dir_arg, out_dir_arg, port_arg
 from roleplay.cli._common import add_model_args, make_async_model, positive_int_arg
 from roleplay.cli._practice import max_turns_arg
 from roleplay.errors import MissingAPIKeyError
@@ -33,16 +34,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--sessions", type=Path, default=DEFAULT_SESSIONS, metavar="DIR",
+    parser.add_argument("--port", type=port_arg, default=8000, help="port (default 8000)")
+    parser.add_argument("--sessions", type=out_dir_arg, default=DEFAULT_SESSIONS, metavar="DIR",
                         help="where each interview's transcript and evaluation are saved, so a "
                         f"reload or restart resumes it (default ./{DEFAULT_SESSIONS})")
-    parser.add_argument("--runs", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--runs", type=in_dir_arg, default=None, metavar="DIR",
                         help="also browse eval run folders in DIR under /runs (e.g. "
                         ".roleplay-cache/runs)")
     parser.add_argument("--suites", type=Path, default=Path("evals"), metavar="DIR",
                         help="where the runs' suites are (default ./evals)")
-    parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--personas", type=in_dir_arg, default=None, metavar="DIR",
                         help="persona folder (default: the shipped personas)")
     parser.add_argument("--demo", action="store_true",
                         help="use the scripted demo interviewer even when a key is set")
