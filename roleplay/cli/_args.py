@@ -19,6 +19,7 @@ __all__ = [
     "MAX_SECONDS",
     "concurrency_arg",
     "in_dir_arg",
+    "megabytes_arg",
     "out_dir_arg",
     "out_file_arg",
     "port_arg",
@@ -93,6 +94,14 @@ def samples_arg(value: str) -> int:
             f"{number} samples would make {number} judge calls for every transcript or case; "
             f"at most {MAX_SAMPLES} are allowed (3 to 5 already measure stability)")
     return number
+
+
+def megabytes_arg(value: str) -> int:
+    """An ``argparse`` type: a size in MB (finite, positive); returns bytes."""
+    number = _finite(value, "a size in MB")
+    if not 0 < number <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 10000 MB, got {value}")
+    return int(number * 1_000_000)
 
 
 def port_arg(value: str) -> int:

@@ -75,8 +75,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+_TRANSCRIPT_SUFFIXES = (".json", ".txt", ".vtt", ".srt", ".md")
+
+
 def _find_suite(ref: str) -> Path:
     path = Path(ref)
+    if path.is_file() and path.suffix.lower() in _TRANSCRIPT_SUFFIXES:
+        raise ConfigError(f"{ref} is a file; `roleplay eval` takes a suite folder (one with a "
+                          "suite.yaml and labelled cases). To judge one transcript, run "
+                          f"`roleplay evaluate {ref}`")
     if path.exists():
         return path
     named = Path("evals") / ref

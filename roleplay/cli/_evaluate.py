@@ -20,7 +20,13 @@ from roleplay.cli._bulk import (
     to_csv,
     to_jsonl,
 )
-from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
+from roleplay.cli._screen import LINE_CHARS, shorten
+from roleplay.cli._transcript_args import (
+    add_transcript_args,
+    announce_import,
+    one_sided,
+    read_transcript,
+)
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm._limiter import AdaptiveLimiter
@@ -120,6 +126,9 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError("--out-dir is for several transcripts; use --out FILE for one")
     transcript = read_transcript(args, args.transcript[0])
     announce_import(transcript)
+    warning = one_sided(transcript)
+    if warning:
+        print(f"roleplay: warning: {args.transcript[0]}: {warning}", file=sys.stderr)
     rubric = load_rubric(args.rubric)
     limits = _limits(args)
     if args.dry_run:
@@ -130,7 +139,12 @@ def handle(args: argparse.Namespace) -> int:
     evaluator = _evaluator(args, rubric)
     evaluation = evaluator.evaluate(transcript)
     if fmt == "text" and not args.out:
-        print_report(evaluation, transcript=transcript)
+        shown, context, cut = shorten(evaluation, transcript)
+        print_report(shown, transcript=context, line_chars=LINE_CHARS if cut else None)
+        if cut:
+            print(f"roleplay: {len(transcript.turns)} turns: the report above is shortened for "
+                  "the terminal; write it whole with --out report.md (or .txt, .html) or "
+                  "--format json", file=sys.stderr)
         return 0
     report = cast(Format, fmt)
     _emit(args, render(evaluation, report,
