@@ -1,4 +1,4 @@
-"""``roleplay mutate --estimate`` and ``--max-cost``: the cost is known and capped before spending."""
+"""``roleplay mutate --estimate`` and ``--max-cost``: the cost is known and capped up front."""
 
 from __future__ import annotations
 
