@@ -118,7 +118,7 @@ def seconds_arg(value: str) -> float:
     """An ``argparse`` type: a finite, positive number of seconds, at most a day."""
     seconds = _finite(value, "a number of seconds")
     if not 0 < seconds <= MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_SECONDS:.0f} "
+        raise argparse.ArgumentTypeError(f"must be positive and at most {MAX_SECONDS:.0f} "
                                          f"seconds, got {value}")
     return seconds
 

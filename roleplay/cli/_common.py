@@ -13,6 +13,7 @@ from roleplay.cli._args import (
     temperature_arg,
     usd_arg,
 )
+from roleplay.cli._reach import check_reachable
 from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
@@ -118,8 +119,15 @@ def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the sync OpenAI-compatible model from flags and the environment."""
     from roleplay.llm.openai import OpenAIChatModel
 
-    return OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                           settings=_settings(args), timeout=_timeout(args))
+    model = OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
+                            settings=_settings(args), timeout=_timeout(args))
+    try:
+        # After the key check, so a missing key is named first.
+        check_reachable(args.base_url)
+    except BaseException:
+        model.close()
+        raise
+    return model
 
 
 def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]

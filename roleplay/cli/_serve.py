@@ -7,7 +7,9 @@ scripted demo, labelled as such on every page.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
+import socket
 import sys
 from pathlib import Path
 
@@ -59,6 +61,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def _port_busy(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound (in use, no such address), else None.
+
+    Checked before saying "serving at", which the server would otherwise follow with its own
+    errno.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"the host name does not resolve ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "the port is busy (another server is using it)"
+            return exc.strerror or str(exc)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the app and serve it until Ctrl-C."""
     if importlib.util.find_spec("starlette") is None or importlib.util.find_spec("uvicorn") is None:
@@ -86,6 +111,12 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print(f"roleplay: warning: serving on {args.host}: the app has no login, so anyone who "
               "can reach this address can start interviews on your model", file=sys.stderr)
+    busy = _port_busy(args.host, args.port)
+    if busy:
+        print(f"roleplay: cannot serve on {args.host}:{args.port}: {busy}; pass another "
+              f"--port (e.g. --port {args.port + 1 if args.port < 65535 else 8000})",
+              file=sys.stderr)
+        return 2
     where = f"http://{args.host}:{args.port}/"
     print(f"roleplay: serving {'the demo' if model is None else model.model_name} at {where} "
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",
