@@ -130,7 +130,7 @@ def parse_transcript(
     """
     fmt = format or detect_format(text)
     if fmt == "json":
-        return parse_json(text, path=path)
+        return parse_json(text, path=path, transcript_id=transcript_id)
     if not text.strip():
         raise TranscriptError("the transcript is empty", path=path, line=1)
     header_style = False

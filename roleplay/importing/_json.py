@@ -34,8 +34,11 @@ def _numbered(data: Any, path: str | None) -> Any:
     return {**data, "turns": [{**t, "index": i} for i, t in enumerate(turns, start=1)]}
 
 
-def parse_json(text: str, *, path: str | None = None) -> Transcript:
+def parse_json(text: str, *, path: str | None = None,
+               transcript_id: str | None = None) -> Transcript:
     """Parse transcript JSON; turns without ``index`` are numbered in list order.
+
+    ``transcript_id`` is the id of a transcript whose JSON has none (default: random).
 
     Raises:
         TranscriptError: not JSON, or not a valid transcript; names ``path`` and the field.
@@ -45,7 +48,18 @@ def parse_json(text: str, *, path: str | None = None) -> Transcript:
     except json.JSONDecodeError as exc:
         raise TranscriptError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path,
                               line=exc.lineno) from None
+    except RecursionError:
+        raise TranscriptError("not a transcript: its JSON is nested too deeply", path=path,
+                              line=1) from None
+    if not isinstance(data, dict):
+        raise TranscriptError(f"expected a JSON object with \"turns\" (the transcript format), "
+                              f"got a JSON {type(data).__name__}; `roleplay import --help` lists "
+                              "the formats", path=path)
+    if data.get("turns") == []:
+        raise TranscriptError("the transcript has no turns", path=path)
     numbered = _numbered(data, path)
+    if transcript_id and "id" not in numbered:
+        numbered = {**numbered, "id": transcript_id}
     if numbered is data:
         return Transcript.from_json(text, path=path)
     return Transcript.from_json(json.dumps(numbered), path=path)
