@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ __all__ = ["server"]
 
 EV = ("evaluate",)
 SIG = ("--signals-only",)
-PERSONA = Path(__file__).resolve().parent.parent / "personas" / "warm-hr-screener.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+PERSONA = ROOT / "personas" / "warm-hr-screener.yaml"
 PERSONA_DATA = yaml.safe_load(PERSONA.read_text())
 
 
@@ -94,7 +96,8 @@ TRANSCRIPT_ROWS = [
         files={"t.json": '{"turns": [\n  {"speaker": "candidate",, }]}'}),
     Row("json too deeply nested", (*EV, "t.json", *SIG), 2, ("t.json", "nested too deeply"),
         files={"t.json": '{"turns": ' + "[" * 100_000 + "]" * 100_000 + "}"}),
-    Row("json top level is a list", (*EV, "t.json", *SIG), 2, ("t.json", "expected a JSON object", "got a JSON list"),
+    Row("json top level is a list", (*EV, "t.json", *SIG), 2,
+        ("t.json", "expected a JSON object", "got a JSON list"),
         files={"t.json": _json(TURNS)}),
     Row("json without turns", (*EV, "t.json", *SIG), 2, ("t.json", "turns: Field required"),
         files={"t.json": _json({"id": "x"})}),
@@ -208,13 +211,13 @@ YAML_ROWS = [
     Row("eval given transcript json", ("eval", "t.json"), 2,
         ("t.json is a file", "roleplay evaluate t.json"),
         files={"t.json": _json({"turns": TURNS})}),
-    Row("eval of a name that is no suite", ("eval", "nothing-here"), 2, ("no suite 'nothing-here'",)),
+    Row("eval of a name that is no suite", ("eval", "nothing-here"), 2,
+        ("no suite 'nothing-here'",)),
     Row("mutate with a missing suite", ("mutate", "gone", "--signals-only"), 2, ("gone",)),
     Row("mutate with an unknown candidate id", ("mutate", "--candidates", "nobody",
                                                "--signals-only"), 2, ("--candidates", "nobody"),
-        setup=lambda tmp: __import__("shutil").copytree(
-            Path(__file__).resolve().parent.parent / "evals" / "mutation", tmp / "evals" /
-            "mutation")),
+        setup=lambda tmp: shutil.copytree(ROOT / "evals" / "mutation",
+                                          tmp / "evals" / "mutation")),
 ]
 
 
