@@ -13,7 +13,7 @@ from roleplay.cli._args import (
     temperature_arg,
     usd_arg,
 )
-from roleplay.cli._reach import check_reachable
+from roleplay.cli._reach import check_base_url, check_reachable
 from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
@@ -119,6 +119,7 @@ def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the sync OpenAI-compatible model from flags and the environment."""
     from roleplay.llm.openai import OpenAIChatModel
 
+    check_base_url(args.base_url)
     model = OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
                             settings=_settings(args), timeout=_timeout(args))
     try:
@@ -134,5 +135,6 @@ def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the async OpenAI-compatible model from flags and the environment."""
     from roleplay.llm.openai import AsyncOpenAIChatModel
 
+    check_base_url(args.base_url)
     return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
                                 settings=_settings(args), timeout=_timeout(args))
