@@ -352,7 +352,8 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
 # --- terminal -------------------------------------------------------------------------------
 
 
-def _renderables(e: Evaluation, transcript: Transcript | None) -> list[RenderableType]:
+def _renderables(e: Evaluation, transcript: Transcript | None,
+                 line_chars: int | None = None) -> list[RenderableType]:
     # Every string from a transcript or a judge goes in as Text, never as markup, and through
     # terminal_safe: an escape sequence in a transcript must not reach the terminal.
     safe = terminal_safe
@@ -411,6 +412,8 @@ def _renderables(e: Evaluation, transcript: Transcript | None) -> list[Renderabl
         items.append(Panel(notes, title="Notes", title_align="left"))
     facts = Text()
     for line in _signal_lines(e):
+        if line_chars is not None and len(line) > line_chars:
+            line = line[:line_chars].rstrip() + " [...]"
         facts.append(safe(f"• {line}\n"))
     items.append(Panel(facts, title="Signals", title_align="left"))
     if transcript is not None:
@@ -423,10 +426,13 @@ def _renderables(e: Evaluation, transcript: Transcript | None) -> list[Renderabl
 
 
 def print_report(evaluation: Evaluation, console: Console | None = None,
-                 transcript: Transcript | None = None) -> None:
-    """Print the terminal report to ``console`` (default: a new stdout console)."""
+                 transcript: Transcript | None = None, *, line_chars: int | None = None) -> None:
+    """Print the terminal report to ``console`` (default: a new stdout console).
+
+    ``line_chars`` cuts each signal fact to that many characters (for long transcripts).
+    """
     out = console or Console()
-    out.print(Group(*_renderables(evaluation, transcript)))
+    out.print(Group(*_renderables(evaluation, transcript, line_chars)))
 
 
 def _render_text(e: Evaluation, transcript: Transcript | None) -> str:

@@ -249,19 +249,21 @@ def load_transcript(
     format: InputFormat | None = None,
     interviewer: str | Sequence[str] | None = None,
     candidate: str | None = None,
+    max_bytes: int | None = 2_000_000,
 ) -> Transcript:
     """Load a transcript file: our JSON, text with names, WebVTT or SRT (detected).
 
     ``interviewer`` and ``candidate`` name the speakers as the file writes them, when the
-    detection rules of :mod:`roleplay.importing` would guess wrong.
+    detection rules of :mod:`roleplay.importing` would guess wrong. Files over ``max_bytes``
+    (default 2 MB) are refused before they are read; ``None`` lifts the limit.
 
     Raises:
-        TranscriptError: unreadable, empty, or invalid; the message names the file.
+        TranscriptError: unreadable, too large, empty, or invalid; the message names the file.
     """
     from roleplay.importing import load_transcript as load
 
-    return load(path, format=format, interviewer=interviewer,
-                                     candidate=candidate, labels=labels)
+    return load(path, format=format, interviewer=interviewer, candidate=candidate,
+                labels=labels, max_bytes=max_bytes)
 
 
 def now_utc() -> datetime:

@@ -14,10 +14,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from roleplay._version import __version__
 from roleplay.errors import ConfigError, MissingAPIKeyError, RoleplayError
 
 __all__ = ["main"]
 
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _COMMANDS = ("personas", "practice", "simulate", "import", "evaluate", "eval", "mutate",
              "serve")
 
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="roleplay",
         description="Practise and judge job interviews with LLMs.",
     )
+    parser.add_argument("--version", action="version", version=f"roleplay {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         module = importlib.import_module(f"roleplay.cli._{name}")
@@ -37,9 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage/config error)."""
-    if os.environ.get("ROLEPLAY_LOG"):
-        logging.basicConfig(level=os.environ["ROLEPLAY_LOG"].upper(),
-                            format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("ROLEPLAY_LOG", "").strip().lower()
+    if level and level not in _LOG_LEVELS:
+        print(f"roleplay: ROLEPLAY_LOG={os.environ['ROLEPLAY_LOG']!r} is not a log level; use "
+              f"one of {', '.join(_LOG_LEVELS)}, or unset it", file=sys.stderr)
+        return 2
+    if level:
+        logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from roleplay.cli._args import (
+    concurrency_arg,
+    positive_int_arg,
+    seconds_arg,
+    seed_arg,
+    temperature_arg,
+    usd_arg,
+)
+from roleplay.cli._reach import check_base_url, check_reachable
+from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 from roleplay.llm.base import ModelSettings
 
-__all__ = ["add_limit_args", "add_model_args", "batch_options", "make_async_model",
+__all__ = ["add_cost_args", "add_limit_args", "add_model_args", "batch_options",
+           "concurrency_limits", "make_async_model",
            "make_model", "positive_int_arg"]
 
 
@@ -22,10 +33,11 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                        help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL, else OpenAI)")
     group.add_argument("--api-key", default=None,
                        help="API key (default: $OPENAI_API_KEY); prefer the environment variable")
-    group.add_argument("--temperature", type=float, default=None, help="sampling temperature")
-    group.add_argument("--seed", type=int, default=None, help="sampling seed, where supported")
+    group.add_argument("--temperature", type=temperature_arg, default=None,
+                       help="sampling temperature, 0 to 2")
+    group.add_argument("--seed", type=seed_arg, default=None, help="sampling seed, where supported")
     # Local CPU servers can take minutes to read a long judge prompt.
-    group.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
+    group.add_argument("--timeout", type=seconds_arg, default=120.0, metavar="SECONDS",
                        help="seconds one model call may take before it is retried or abandoned "
                        "(default 120; raise it for slow local servers)")
 
@@ -35,15 +47,15 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
 
     ``batch_saved_in`` says where the batch id is kept, so a re-run can resume the same job.
     """
-    parser.add_argument("--concurrency", type=positive_int_arg, default=DEFAULT_START_CONCURRENCY,
+    parser.add_argument("--concurrency", type=concurrency_arg, default=DEFAULT_START_CONCURRENCY,
                         metavar="N",
                         help="judge calls in flight at the start (default "
                         f"{DEFAULT_START_CONCURRENCY}: within the lowest hosted rate-limit tiers "
                         "for calls of a few seconds); the limit then adapts: +1 after 8 "
                         "successes, halved on a 429 or a timeout, paused for retry-after")
-    parser.add_argument("--max-concurrency", type=positive_int_arg, default=DEFAULT_MAX_CONCURRENCY,
-                        metavar="N",
-                        help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY})")
+    parser.add_argument("--max-concurrency", type=concurrency_arg, default=None, metavar="N",
+                        help=f"the most judge calls in flight (default {DEFAULT_MAX_CONCURRENCY}, "
+                        "or --concurrency when that is higher); not below --concurrency")
     parser.add_argument("--fixed-concurrency", action="store_true",
                         help="keep the limit at --concurrency instead of adapting it")
     parser.add_argument("--batch", action="store_true",
@@ -51,9 +63,38 @@ def add_limit_args(parser: argparse._ActionsContainer, *, batch_saved_in: str) -
                         f"results within 24 h); its id is saved in {batch_saved_in}, so the same "
                         "command resumes it after a kill; failed or unrun lines and re-asks "
                         "after an invalid reply are made live")
-    parser.add_argument("--poll-interval", type=_seconds, default=60.0, metavar="SECONDS",
+    parser.add_argument("--poll-interval", type=seconds_arg, default=60.0, metavar="SECONDS",
                         help="the longest wait between two polls of a batch (default 60; "
                         "polls start after 1 s and grow by half)")
+
+
+def add_cost_args(parser: argparse._ActionsContainer, *, what: str, unit: str) -> None:
+    """Add ``--estimate`` and ``--max-cost``, which ``eval`` and ``mutate`` share.
+
+    ``what`` is the work the estimate covers ("judging"); ``unit`` is what ``--max-cost`` stops
+    before starting ("a case").
+    """
+    parser.add_argument("--estimate", action="store_true",
+                        help=f"print calls, tokens and expected cost, then exit without {what}")
+    parser.add_argument("--max-cost", type=usd_arg, default=None, metavar="USD",
+                        help=f"stop before starting {unit} that would take the run over USD")
+
+
+def concurrency_limits(args: argparse.Namespace) -> tuple[int, int]:
+    """``--concurrency`` and ``--max-concurrency`` (the default most raised to the start).
+
+    Raises:
+        ConfigError: the start is above an explicit ``--max-concurrency``.
+    """
+    start: int = args.concurrency
+    most: int | None = args.max_concurrency
+    if most is None:
+        return start, max(DEFAULT_MAX_CONCURRENCY, start)
+    if start > most:
+        raise ConfigError(f"--concurrency {start} is above --max-concurrency {most}: the limit "
+                          "starts at --concurrency and never exceeds --max-concurrency; lower "
+                          "the one or raise the other", field="--concurrency")
+    return start, most
 
 
 def batch_options(args: argparse.Namespace, **extra: Any) -> BatchOptions | None:
@@ -62,27 +103,6 @@ def batch_options(args: argparse.Namespace, **extra: Any) -> BatchOptions | None
         return None
     return BatchOptions(first_poll=min(1.0, args.poll_interval), max_poll=args.poll_interval,
                         **extra)
-
-
-def positive_int_arg(value: str) -> int:
-    """An ``argparse`` type: a whole number of at least 1."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return seconds
 
 
 def _settings(args: argparse.Namespace) -> ModelSettings:
@@ -99,13 +119,22 @@ def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the sync OpenAI-compatible model from flags and the environment."""
     from roleplay.llm.openai import OpenAIChatModel
 
-    return OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                           settings=_settings(args), timeout=_timeout(args))
+    check_base_url(args.base_url)
+    model = OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
+                            settings=_settings(args), timeout=_timeout(args))
+    try:
+        # After the key check, so a missing key is named first.
+        check_reachable(args.base_url)
+    except BaseException:
+        model.close()
+        raise
+    return model
 
 
 def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the async OpenAI-compatible model from flags and the environment."""
     from roleplay.llm.openai import AsyncOpenAIChatModel
 
+    check_base_url(args.base_url)
     return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
                                 settings=_settings(args), timeout=_timeout(args))

@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 from roleplay.cache import SQLiteJudgeCache, default_cache_dir
-from roleplay.cli._common import add_limit_args, add_model_args, batch_options
+from roleplay.cli._args import out_dir_arg, out_file_arg, samples_arg
+from roleplay.cli._common import (
+    add_cost_args,
+    add_limit_args,
+    add_model_args,
+    batch_options,
+    concurrency_limits,
+)
 from roleplay.errors import ConfigError
 from roleplay.evals.baseline import build_report, load_baseline, make_baseline, save_baseline
 from roleplay.evals.render import render_estimate, render_report
@@ -42,23 +49,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("suite", metavar="SUITE", nargs="?",
                         help="suite folder, its suite.yaml, or a suite name under ./evals/")
     add_limit_args(parser, batch_saved_in="the run folder")
-    parser.add_argument("--samples", type=int, default=None, metavar="K",
+    parser.add_argument("--samples", type=samples_arg, default=None, metavar="K",
                         help="judge samples per case, to measure stability (default: suite.yaml)")
     parser.add_argument("--baseline", type=Path, default=None, metavar="FILE",
                         help="baseline to compare with (default: the suite's for this mode)")
     parser.add_argument("--update-baseline", action="store_true",
                         help="write this run as the new baseline (only when every case ran)")
-    parser.add_argument("--estimate", action="store_true",
-                        help="print calls, tokens and expected cost, then exit without judging")
-    parser.add_argument("--max-cost", type=float, default=None, metavar="USD",
-                        help="stop before starting a case that would take the run over USD")
+    add_cost_args(parser, what="judging", unit="a case")
     parser.add_argument("--signals-only", action="store_true",
                         help="deterministic signals only: no model, no key, no cost")
     parser.add_argument("--format", choices=("text", "md", "json"), default="text",
                         help="report format; md suits a pull-request comment (default text)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="write the report to FILE instead of standard output")
-    parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--cache-dir", type=out_dir_arg, default=None, metavar="DIR",
                         help="judge cache and run folders (default: $ROLEPLAY_CACHE_DIR, "
                         "else .roleplay-cache)")
     parser.add_argument("--no-cache", action="store_true",
@@ -71,8 +75,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+_TRANSCRIPT_SUFFIXES = (".json", ".txt", ".vtt", ".srt", ".md")
+
+
 def _find_suite(ref: str) -> Path:
     path = Path(ref)
+    if path.is_file() and path.suffix.lower() in _TRANSCRIPT_SUFFIXES:
+        raise ConfigError(f"{ref} is a file; `roleplay eval` takes a suite folder (one with a "
+                          "suite.yaml and labelled cases). To judge one transcript, run "
+                          f"`roleplay evaluate {ref}`")
     if path.exists():
         return path
     named = Path("evals") / ref
@@ -97,10 +108,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.suite:
         raise ConfigError("name a suite: roleplay eval SUITE (a folder with a suite.yaml)")
-    if args.samples is not None and args.samples < 1:
-        raise ConfigError(f"must be at least 1, got {args.samples}", field="--samples")
-    if args.max_cost is not None and args.max_cost < 0:
-        raise ConfigError(f"must not be negative, got {args.max_cost}", field="--max-cost")
+    start, most = concurrency_limits(args)
     suite: EvalSuite = load_suite(_find_suite(args.suite))
     mode: Mode = "signals_only" if args.signals_only else "judge"
     config = suite.config.mode(mode)
@@ -111,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     cache = None
     if not args.no_cache and not args.signals_only:
         cache = SQLiteJudgeCache.in_dir(cache_dir, model=judge_model)
-    resolve = default_model_resolver(base_url=args.base_url, api_key=args.api_key)
+    resolve = default_model_resolver(base_url=args.base_url, api_key=args.api_key,
+                                     timeout=args.timeout)
     try:
         if args.estimate:
             estimate = estimate_suite(
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 suite, resolve_model=resolve, model=args.model, settings=settings,
                 samples=args.samples, signals_only=args.signals_only, cache=cache,
                 runs_dir=cache_dir / "runs", resume=not args.no_cache,
-                concurrency=args.concurrency, max_concurrency=args.max_concurrency,
+                concurrency=start, max_concurrency=most,
                 adaptive=not args.fixed_concurrency, max_cost=args.max_cost,
                 progress=not args.no_progress,
                 batch=batch_options(args),

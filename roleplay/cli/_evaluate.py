@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from roleplay.cli import _common
+from roleplay.cli._args import out_dir_arg, out_file_arg, samples_arg
 from roleplay.cli._bulk import (
     BulkRun,
     expand_inputs,
@@ -19,7 +20,13 @@ from roleplay.cli._bulk import (
     to_csv,
     to_jsonl,
 )
-from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
+from roleplay.cli._screen import LINE_CHARS, shorten
+from roleplay.cli._transcript_args import (
+    add_transcript_args,
+    announce_import,
+    one_sided,
+    read_transcript,
+)
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
 from roleplay.llm._limiter import AdaptiveLimiter
@@ -58,9 +65,9 @@ def register(subparsers: Any) -> None:
                         help="provisional verdicts from signals alone; no model call")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the exact judge request (messages and JSON schema); no call")
-    parser.add_argument("--out", metavar="FILE", default=None,
+    parser.add_argument("--out", type=out_file_arg, metavar="FILE", default=None,
                         help="write the report here instead of standard output")
-    parser.add_argument("--samples", type=_common.positive_int_arg, default=1, metavar="K",
+    parser.add_argument("--samples", type=samples_arg, default=1, metavar="K",
                         help="judge samples per transcript (median score, agreement)")
     parser.add_argument("--max-prompt-tokens", type=_common.positive_int_arg, default=None,
                         metavar="N",
@@ -68,7 +75,7 @@ def register(subparsers: Any) -> None:
     bulk = parser.add_argument_group(
         "bulk", "With several transcripts: --format jsonl|csv writes every verdict to one file "
         "(--out, else stdout) and a summary table closes the run.")
-    bulk.add_argument("--out-dir", type=Path, default=None, metavar="DIR",
+    bulk.add_argument("--out-dir", type=out_dir_arg, default=None, metavar="DIR",
                       help="save each transcript's result here as it finishes; a re-run reuses "
                       "results of unchanged files and settings")
     _common.add_limit_args(bulk, batch_saved_in="--out-dir (else under the cache folder)")
@@ -119,6 +126,9 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError("--out-dir is for several transcripts; use --out FILE for one")
     transcript = read_transcript(args, args.transcript[0])
     announce_import(transcript)
+    warning = one_sided(transcript)
+    if warning:
+        print(f"roleplay: warning: {args.transcript[0]}: {warning}", file=sys.stderr)
     rubric = load_rubric(args.rubric)
     limits = _limits(args)
     if args.dry_run:
@@ -129,7 +139,12 @@ def handle(args: argparse.Namespace) -> int:
     evaluator = _evaluator(args, rubric)
     evaluation = evaluator.evaluate(transcript)
     if fmt == "text" and not args.out:
-        print_report(evaluation, transcript=transcript)
+        shown, context, cut = shorten(evaluation, transcript)
+        print_report(shown, transcript=context, line_chars=LINE_CHARS if cut else None)
+        if cut:
+            print(f"roleplay: {len(transcript.turns)} turns: the report above is shortened for "
+                  "the terminal; write it whole with --out report.md (or .txt, .html) or "
+                  "--format json", file=sys.stderr)
         return 0
     report = cast(Format, fmt)
     _emit(args, render(evaluation, report, transcript=transcript))
@@ -157,13 +172,14 @@ def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
     if fmt not in ("text", "jsonl", "csv"):
         raise ConfigError(f"--format {fmt} is one report per transcript; with several use "
                           "--format jsonl or csv (and --out-dir for a file per transcript)")
+    start, most = _common.concurrency_limits(args)
     files = expand_inputs(args.transcript)
     evaluator = _evaluator(args, load_rubric(args.rubric))
-    limiter = AdaptiveLimiter(args.concurrency, args.max_concurrency,
+    limiter = AdaptiveLimiter(start, most,
                               adaptive=not args.fixed_concurrency)
     run = BulkRun(limiter)
     items = run_bulk(files, evaluator, lambda path: read_transcript(args, path),
-                     out_dir=args.out_dir, concurrency=args.concurrency,
+                     out_dir=args.out_dir, concurrency=start,
                      resume=not args.no_resume, limiter=limiter, run=run,
                      batch=_common.batch_options(args, progress=True))
     data = to_csv(items) if fmt == "csv" else to_jsonl(items) if fmt == "jsonl" else None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from roleplay._display import terminal_safe
+from roleplay.cli._args import out_file_arg
 from roleplay.cli._transcript_args import add_transcript_args, preview, read_transcript
 
 __all__ = ["register"]
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
         "import", help="convert a VTT, SRT or text transcript to transcript JSON",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE", help="the transcript file")
-    parser.add_argument("--out", metavar="FILE", default=None,
+    parser.add_argument("--out", type=out_file_arg, metavar="FILE", default=None,
                         help="write the transcript JSON here (default: preview only)")
     parser.add_argument("--turns", type=int, default=6, metavar="N",
                         help="turns to show in the preview (default 6)")

@@ -11,8 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from roleplay.cli._common import add_model_args, make_model
-from roleplay.errors import ConfigError
+from roleplay.cli._args import (
+    concurrency_arg,
+    in_dir_arg,
+    out_dir_arg,
+    out_file_arg,
+    positive_int_arg,
+)
+from roleplay.cli._budget import Budget
+from roleplay.cli._common import add_cost_args, add_model_args, make_model
+from roleplay.errors import BudgetExceededError, ConfigError
+from roleplay.evals._mutation_cost import MutationEstimate, estimate_mutation
 from roleplay.evals.mutation import (
     MutationSuite,
     Ordering,
@@ -24,7 +33,8 @@ from roleplay.evals.mutation import (
     run_mutation,
     save_transcripts,
 )
-from roleplay.persona import Scenario
+from roleplay.persona import Scenario, load_candidate, load_persona
+from roleplay.rubric import Rubric
 from roleplay.transcript import Transcript, atomic_write
 
 __all__ = ["register"]
@@ -44,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("suite", metavar="SUITE", nargs="?", default=None,
                         help="suite folder or its suite.yaml (default: evals/mutation)")
-    parser.add_argument("-k", type=int, default=None, metavar="K",
+    parser.add_argument("-k", type=positive_int_arg, default=None, metavar="K",
                         help="simulations per pair (default: the suite's k)")
     parser.add_argument("--candidates", default=None, metavar="IDS",
                         help="comma-separated candidate ids to run (default: the suite's)")
@@ -52,19 +62,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="comma-separated persona ids to run (default: the suite's)")
     parser.add_argument("--signals-only", action="store_true",
                         help="evaluate with deterministic signals only (no judge)")
-    parser.add_argument("--transcripts", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--transcripts", type=in_dir_arg, default=None, metavar="DIR",
                         help="evaluate transcripts saved by --save-transcripts instead of "
                         "simulating (with --signals-only: no model at all)")
-    parser.add_argument("--save-transcripts", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--save-transcripts", type=out_dir_arg, default=None, metavar="DIR",
                         help="save the simulated transcripts as <candidate>--<persona>--<run>.json")
     parser.add_argument("--judge-model", default=None, metavar="NAME",
                         help="model for the judge (default: --model)")
-    parser.add_argument("--concurrency", type=int, default=1, metavar="N",
+    parser.add_argument("--concurrency", type=concurrency_arg, default=1, metavar="N",
                         help="interviews and evaluations at once (default 1)")
     parser.add_argument("--format", choices=("text", "md", "json"), default="text",
                         help="report format (default text)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="write the report to FILE instead of standard output")
+    add_cost_args(parser, what="simulating or judging", unit="a model call")
     add_model_args(parser)
     parser.set_defaults(func=run)
 
@@ -91,16 +102,52 @@ def _close(model: Any) -> None:
         close()
 
 
+def _estimate(args: argparse.Namespace, suite: MutationSuite, candidates: list[str],
+              personas: list[str], rubric: Rubric) -> MutationEstimate:
+    from roleplay.llm.openai import resolve_model_name
+
+    saved = len(load_transcripts(args.transcripts)) if args.transcripts is not None else 0
+    return estimate_mutation(
+        [load_persona(p) for p in personas], [load_candidate(c) for c in candidates],
+        args.k or suite.k, scenario=Scenario(max_turns=suite.max_turns), rubric=rubric,
+        model=resolve_model_name(args.model),
+        judge_model=resolve_model_name(args.judge_model or args.model),
+        signals_only=args.signals_only, simulate=args.transcripts is None, transcripts=saved)
+
+
+def _budget(args: argparse.Namespace, estimate: MutationEstimate) -> Budget | None:
+    """The budget to meter the run with (None without ``--max-cost`` or calls).
+
+    Raises:
+        BudgetExceededError: the estimate is over ``--max-cost`` (nothing has run).
+        ConfigError: no price is known for the model, so the cap cannot be kept.
+    """
+    if args.max_cost is None or not estimate.calls:
+        return None
+    if estimate.cost_usd is None:
+        raise ConfigError("--max-cost needs a price for the model, and none is known; drop "
+                          "--max-cost or name a priced model", field="--max-cost")
+    if estimate.cost_usd > args.max_cost:
+        raise BudgetExceededError(
+            f"the run is estimated at ${estimate.cost_usd:.4f} ({estimate.calls} calls, "
+            f"{estimate.tokens} tokens), over --max-cost ${args.max_cost:.4f}; nothing was "
+            "run. Lower -k, pick fewer --candidates or --personas, or raise --max-cost")
+    return Budget(args.max_cost)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the suite and print the report; returns the exit code."""
-    if args.k is not None and args.k < 1:
-        raise ConfigError(f"must be at least 1, got {args.k}", field="-k")
-    if args.concurrency < 1:
-        raise ConfigError(f"must be at least 1, got {args.concurrency}", field="--concurrency")
     suite: MutationSuite = load_mutation_suite(args.suite or DEFAULT_SUITE)
     candidates = _subset(args.candidates, suite.candidates, "--candidates")
     personas = _subset(args.personas, suite.personas, "--personas")
     rubric = suite.load_rubric()
+    budget = None
+    if args.estimate or args.max_cost is not None:
+        estimate = _estimate(args, suite, candidates, personas, rubric)
+        if args.estimate:
+            sys.stdout.write(estimate.render())
+            return 0
+        budget = _budget(args, estimate)
     common: dict[str, Any] = {
         "rubric": rubric, "expectations": suite.expectations,
         "allow_not_applicable": suite.allow_not_applicable,
@@ -112,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     def model_named(name: str | None) -> Any:
         model = make_model(argparse.Namespace(**{**vars(args), "model": name or args.model}))
         models.append(model)
-        return model
+        return model if budget is None else budget.wrap(model)
 
     try:
         if args.transcripts is not None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from roleplay.cli._args import in_dir_arg
 from roleplay.persona import (
     CandidateBehaviour,
     CandidateProfile,
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     what.add_argument("--schema", choices=("persona", "candidate"), default=None,
                       help="print the JSON Schema for persona or candidate YAML and exit")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--dir", type=Path, default=None, metavar="FOLDER",
+    parser.add_argument("--dir", type=in_dir_arg, default=None, metavar="FOLDER",
                         help="read personas (or, with --candidates, profiles) from FOLDER "
                         "instead of the shipped ones")
     parser.set_defaults(func=run)

@@ -7,20 +7,23 @@ Answers are read from standard input, so a file works as well as typing::
     roleplay practice --persona warm-hr-screener --resume transcripts/warm-hr-screener-1a2b.json
 
 One line is one answer; end a line with a backslash to continue the answer on the next line.
-Blank lines are ignored. End of input (Ctrl-D), ``/end`` or Ctrl-C leaves the interview; the
-transcript is saved either way.
+Blank lines are ignored. End of input (Ctrl-D), ``/end`` or Ctrl-C leaves the interview. The
+transcript is saved after every turn, and when the terminal is closed or the process is sent
+SIGTERM or SIGHUP (it is then marked ``interrupted``); ``--resume FILE`` continues it in FILE.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from roleplay.candidates import HumanCandidate
+from roleplay.cli._args import out_file_arg
 from roleplay.cli._common import add_model_args, make_model
+from roleplay.cli._practice_io import AutoSave, Terminal, Thinking, signals_interrupt
 from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
 from roleplay.errors import ConfigError, RoleplayError
 from roleplay.persona import Persona, Scenario, load_persona
@@ -43,13 +46,15 @@ def max_turns_arg(value: str) -> int:
     return number
 
 
-def add_interview_args(parser: argparse.ArgumentParser) -> None:
+def add_interview_args(parser: argparse.ArgumentParser, *, persona_required: bool = True,
+                       persona_help: str = "") -> None:
     """Options shared by ``practice`` and ``simulate``."""
-    parser.add_argument("--persona", required=True, metavar="ID",
-                        help="interviewer persona id (see `roleplay personas`) or a YAML path")
+    parser.add_argument("--persona", required=persona_required, metavar="ID",
+                        help="interviewer persona id (see `roleplay personas`) or a YAML path"
+                        + persona_help)
     parser.add_argument("--max-turns", type=max_turns_arg, default=None, metavar="N",
                         help="stop after N turns, both speakers counted (default 24)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="where to save the transcript JSON "
                         "(default ./transcripts/<persona>-<id>.json)")
 
@@ -65,11 +70,16 @@ def save_transcript(transcript: Transcript, out: Path | None, persona: Persona) 
     return transcript.save(path)
 
 
-def save_partial(interview: Interview, out: Path | None, persona: Persona) -> None:
+def save_partial(interview: Interview, out: Path | None | AutoSave,
+                 persona: Persona | None = None) -> None:
     """After a failure, keep whatever was said (nothing is saved if nothing was said)."""
     partial = interview.transcript
     if partial is not None and partial.turns:
-        path = save_transcript(partial, out, persona)
+        if isinstance(out, AutoSave):
+            path = out.save(partial)
+        else:
+            assert persona is not None
+            path = save_transcript(partial, out, persona)
         print(f"Partial transcript saved to {path}", file=sys.stderr)
 
 
@@ -90,81 +100,85 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "continues the answer on the next line, blank lines are ignored, and end of input, "
         "/end or Ctrl-C leaves. The transcript is saved, then evaluated.",
     )
-    add_interview_args(parser)
+    add_interview_args(parser, persona_required=False,
+                       persona_help="; with --resume, default: the one the transcript names")
     parser.add_argument("--no-evaluate", action="store_true",
                         help="save the transcript without evaluating it")
     parser.add_argument("--resume", metavar="FILE", default=None,
-                        help="continue this transcript (a saved interview, or a recording in "
-                        "any format `roleplay import` reads) where it stopped")
+                        help="continue this transcript where it stopped, saving into the same "
+                        "file (a recording in another format `roleplay import` reads is "
+                        "continued into a new JSON file)")
     add_transcript_args(parser)
     add_model_args(parser)
     parser.set_defaults(func=run)
 
 
-class _Terminal:
-    """Writes the streamed interviewer words under a speaker label, and reads the answers."""
-
-    def __init__(self, out: TextIO, interviewer: str) -> None:
-        self.out = out
-        self.label = f"{interviewer}: "
-        self.at_turn_start = True
-
-    def write(self, text: str) -> None:
-        if self.at_turn_start:
-            self.out.write("\n" + self.label)
-            self.at_turn_start = False
-        self.out.write(text)
-        self.out.flush()
-
-    def read(self, prompt: str) -> str:
-        self.at_turn_start = True
-        line = input(prompt)
-        if not sys.stdin.isatty():
-            # Piped answers are not echoed by a terminal; show them so the output reads as a
-            # conversation.
-            self.out.write(line + "\n")
-        return line
-
-
 def run(args: argparse.Namespace) -> int:
-    """Run the interview, save the transcript, print its path and the evaluation."""
-    persona = load_persona(args.persona)
+    """Run the interview, saving after every turn; print the path and the evaluation."""
+    resume = _resumed(args)
+    persona = _persona(args, resume)
     scenario = scenario_from(args)
-    resume = _resumed(args, persona)
     model = make_model(args)
     out = sys.stdout
-    terminal = _Terminal(out, persona.interviewer.name)
+    terminal = Terminal(out, persona.interviewer.name)
     candidate = HumanCandidate(input_fn=terminal.read, show_interviewer=False)
+    saver = AutoSave(_out_path(args, resume),
+                     lambda t: DEFAULT_OUT_DIR / f"{persona.id or 'interview'}-{t.id}.json")
     print(
         f"Interview with {persona.interviewer.name}, {persona.interviewer.title} at "
         f"{persona.company.name}, for the {persona.role.title} role ({scenario.max_turns} turns "
         "at most).\nOne line per answer; end a line with \\ to continue it. Ctrl-D or /end "
-        "leaves.",
+        "leaves. The transcript is saved after every turn.",
         file=sys.stderr,
     )
+    thinking = Thinking(model, persona.interviewer.name, sys.stderr)
+    interview = Interview(persona, candidate, thinking, scenario=scenario,
+                          on_text=terminal.write, resume=resume)
+
+    def snapshot(_turn: object) -> None:
+        # Marked interrupted until it ends, so a killed run leaves a file --resume accepts.
+        state = interview.state
+        if state is not None:
+            saver.save(state.transcript(None if state.finished else "interrupted"))
+
+    interview.on_turn = snapshot
     try:
-        if resume is not None:
-            _show_where_it_stopped(resume, terminal)
-        interview = Interview(persona, candidate, model, scenario=scenario,
-                              on_text=terminal.write, resume=resume)
-        try:
-            transcript = interview.run()
-        except RoleplayError:
-            save_partial(interview, args.out, persona)
-            raise
-        _report(transcript, args, persona, model)
+        with signals_interrupt() as received:
+            if resume is not None:
+                _show_where_it_stopped(resume, terminal)
+            try:
+                transcript = interview.run()
+            except RoleplayError:
+                save_partial(interview, saver)
+                raise
+            except KeyboardInterrupt:
+                # A signal outside the interview loop (while showing where it stopped or the
+                # last words): keep what was said.
+                transcript = _interrupted(interview, resume)
+            _report(transcript, args, saver, model)
     finally:
         close_model(model)
+    if received:
+        name = signal.Signals(received[0]).name
+        print(f"roleplay: {name} received; the interview was saved to {saver.path}",
+              file=sys.stderr)
+        return 128 + received[0]
     return 0
 
 
-def _resumed(args: argparse.Namespace, persona: Persona) -> Transcript | None:
+def _interrupted(interview: Interview, resume: Transcript | None) -> Transcript:
+    state = interview.state
+    if state is not None:
+        return state.interrupt()
+    if resume is None:
+        raise KeyboardInterrupt
+    return resume.model_copy(update={"end_reason": "interrupted"})
+
+
+def _resumed(args: argparse.Namespace) -> Transcript | None:
     if not args.resume:
         return None
     transcript = read_transcript(args, args.resume)
-    if transcript.persona_id and persona.id and transcript.persona_id != persona.id:
-        raise ConfigError(f"this interview was with persona {transcript.persona_id!r}; pass "
-                          f"--persona {transcript.persona_id} to resume it", path=args.resume)
     if transcript.end_reason == "interviewer_ended":
         raise ConfigError("this interview ended with the interviewer's goodbye; there is "
                           "nothing to resume (start a new one without --resume)",
@@ -173,7 +187,38 @@ def _resumed(args: argparse.Namespace, persona: Persona) -> Transcript | None:
     return transcript
 
 
-def _show_where_it_stopped(transcript: Transcript, terminal: _Terminal) -> None:
+def _persona(args: argparse.Namespace, resume: Transcript | None) -> Persona:
+    if args.persona is None:
+        named = resume.persona_id if resume is not None else None
+        if named is None:
+            where = " (the transcript names none)" if resume is not None else ""
+            raise ConfigError(f"name the interviewer: --persona ID or a YAML path{where}; "
+                              "`roleplay personas` lists them", field="--persona")
+        try:
+            return load_persona(named)
+        except ConfigError as exc:
+            raise ConfigError(f"this interview was with persona {named!r}, which cannot be "
+                              f"loaded by id ({exc}); pass --persona with its YAML file",
+                              path=args.resume) from None
+    persona = load_persona(args.persona)
+    if resume is not None and resume.persona_id and persona.id \
+            and resume.persona_id != persona.id:
+        raise ConfigError(f"this interview was with persona {resume.persona_id!r}; pass "
+                          f"--persona {resume.persona_id} (or leave --persona out) to resume it",
+                          path=args.resume)
+    return persona
+
+
+def _out_path(args: argparse.Namespace, resume: Transcript | None) -> Path | None:
+    """``--out``; else, resuming our JSON, the same file; else None (the default path)."""
+    if args.out is not None:
+        return Path(args.out)
+    if resume is not None and resume.imported is None:
+        return Path(args.resume)
+    return None
+
+
+def _show_where_it_stopped(transcript: Transcript, terminal: Terminal) -> None:
     print(f"Resuming after {len(transcript.turns)} turns.", file=sys.stderr)
     last = transcript.turns[-1]
     if last.speaker == "interviewer":
@@ -183,9 +228,9 @@ def _show_where_it_stopped(transcript: Transcript, terminal: _Terminal) -> None:
         terminal.out.write(f"\nYou: {last.text}\n")
 
 
-def _report(transcript: Transcript, args: argparse.Namespace, persona: Persona,
+def _report(transcript: Transcript, args: argparse.Namespace, saver: AutoSave,
             model: object) -> None:
-    path = save_transcript(transcript, args.out, persona)
+    path = saver.save(transcript)
     print(f"\nInterview ended ({transcript.end_reason}) after {len(transcript.turns)} turns.")
     print(f"Transcript saved to {path}")
     if args.no_evaluate:

@@ -7,10 +7,13 @@ scripted demo, labelled as such on every page.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
+import socket
 import sys
 from pathlib import Path
 
+from roleplay.cli._args import in_dir_arg, out_dir_arg, port_arg
 from roleplay.cli._common import add_model_args, make_async_model, positive_int_arg
 from roleplay.cli._practice import max_turns_arg
 from roleplay.errors import MissingAPIKeyError
@@ -33,17 +36,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--sessions", type=Path, default=DEFAULT_SESSIONS, metavar="DIR",
+    parser.add_argument("--port", type=port_arg, default=8000, help="port (default 8000)")
+    parser.add_argument("--sessions", type=out_dir_arg, default=DEFAULT_SESSIONS, metavar="DIR",
                         help="where each interview's transcript and evaluation are saved, so a "
                         f"reload or restart resumes it (default ./{DEFAULT_SESSIONS})")
-    parser.add_argument("--runs", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--runs", type=in_dir_arg, default=None, metavar="DIR",
                         help="also browse eval run folders in DIR under /runs (e.g. "
                         ".roleplay-cache/runs)")
-    parser.add_argument("--suites", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--suites", type=in_dir_arg, default=None, metavar="DIR",
                         help="where the runs' suites are, for run folders that do not record "
                         "it (default: ./evals, or an evals folder beside the runs folder)")
-    parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--personas", type=in_dir_arg, default=None, metavar="DIR",
                         help="persona folder (default: the shipped personas)")
     parser.add_argument("--demo", action="store_true",
                         help="use the scripted demo interviewer even when a key is set")
@@ -57,6 +60,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         metavar="N", help="characters of answers per interview (default 40000)")
     add_model_args(parser)
     parser.set_defaults(func=run)
+
+
+def _port_busy(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound (in use, no such address), else None.
+
+    Checked before saying "serving at", which the server would otherwise follow with its own
+    errno.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"the host name does not resolve ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "the port is busy (another server is using it)"
+            return exc.strerror or str(exc)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +114,12 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print(f"roleplay: warning: serving on {args.host}: the app has no login, so anyone who "
               "can reach this address can start interviews on your model", file=sys.stderr)
+    busy = _port_busy(args.host, args.port)
+    if busy:
+        print(f"roleplay: cannot serve on {args.host}:{args.port}: {busy}; pass another "
+              f"--port (e.g. --port {args.port + 1 if args.port < 65535 else 8000})",
+              file=sys.stderr)
+        return 2
     where = f"http://{args.host}:{args.port}/"
     print(f"roleplay: serving {'the demo' if model is None else model.model_name} at {where} "
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",

@@ -7,12 +7,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from roleplay.importing import FORMATS, load_transcript
+from roleplay.cli._args import megabytes_arg
+from roleplay.importing import FORMATS, MAX_TRANSCRIPT_BYTES, load_transcript
 from roleplay.importing._speakers import role_of
 from roleplay.importing._utterances import label_key
 from roleplay.transcript import InputFormat, Transcript
 
-__all__ = ["add_transcript_args", "announce_import", "describe_import", "preview",
+__all__ = ["add_transcript_args", "announce_import", "describe_import", "one_sided", "preview",
            "read_transcript"]
 
 
@@ -28,13 +29,17 @@ def add_transcript_args(parser: argparse.ArgumentParser) -> None:
                        help="the interviewer's name as the file writes it (repeat for a panel)")
     group.add_argument("--candidate", default=None, metavar="NAME",
                        help="the candidate's name as the file writes it")
+    group.add_argument("--max-size", type=megabytes_arg, default=MAX_TRANSCRIPT_BYTES,
+                       metavar="MB", help="refuse transcript files larger than this "
+                       f"(default {MAX_TRANSCRIPT_BYTES / 1_000_000:g} MB)")
 
 
 def read_transcript(args: argparse.Namespace, path: str | Path) -> Transcript:
     """Load ``path`` with the flags of `add_transcript_args`."""
     fmt: InputFormat | None = None if args.input_format == "auto" else args.input_format
     return load_transcript(path, format=fmt, interviewer=args.interviewer,
-                           candidate=args.candidate)
+                           candidate=args.candidate,
+                           max_bytes=getattr(args, "max_size", MAX_TRANSCRIPT_BYTES))
 
 
 def describe_import(transcript: Transcript) -> str | None:
@@ -55,6 +60,21 @@ def announce_import(transcript: Transcript) -> None:
     mapping = describe_import(transcript)
     if mapping:
         print(f"roleplay: {mapping}", file=sys.stderr)
+
+
+def one_sided(transcript: Transcript) -> str | None:
+    """A warning when only one side speaks (a judge would grade half an interview), else None."""
+    if not transcript.turns:
+        return None
+    if not transcript.candidate_turns():
+        return (f"every one of the {len(transcript.turns)} turns is the interviewer's: nothing "
+                "the candidate said will be graded; name the candidate with --candidate NAME "
+                "(see `roleplay import FILE` for how the speakers were read)")
+    if not transcript.interviewer_turns():
+        return (f"every one of the {len(transcript.turns)} turns is the candidate's: the "
+                "questions are missing, so answers are graded without them; name the "
+                "interviewer with --interviewer NAME, or check the file")
+    return None
 
 
 def preview(transcript: Transcript, *, turns: int = 6, width: int = 90) -> str:

@@ -79,9 +79,11 @@ class LazyModel:
 class _OpenAIResolver:
     """Builds `roleplay.llm.openai.AsyncOpenAIChatModel` per model name; knows its endpoint."""
 
-    def __init__(self, base_url: str | None, api_key: str | None) -> None:
+    def __init__(self, base_url: str | None, api_key: str | None,
+                 timeout: float | None = None) -> None:
         self._base_url = base_url
         self._api_key = api_key
+        self._timeout = timeout
 
     @property
     def endpoint(self) -> str:
@@ -92,15 +94,20 @@ class _OpenAIResolver:
     def __call__(self, name: str) -> AsyncChatModel:
         from roleplay.llm.openai import AsyncOpenAIChatModel
 
-        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
+        if self._timeout is None:
+            return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
+        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key,
+                                    timeout=self._timeout)
 
 
-def default_model_resolver(*, base_url: str | None = None,
-                           api_key: str | None = None) -> ModelResolver:
+def default_model_resolver(*, base_url: str | None = None, api_key: str | None = None,
+                           timeout: float | None = None) -> ModelResolver:
     """A resolver building `roleplay.llm.openai.AsyncOpenAIChatModel` for each model name.
+
+    ``timeout`` is the seconds one call may take (default: the adapter's).
 
     It has an ``endpoint`` attribute (the base URL the models will use), so judge cache keys
     are known before any client is built. A custom resolver may declare one too; otherwise the
     model is built when its endpoint is first needed.
     """
-    return _OpenAIResolver(base_url, api_key)
+    return _OpenAIResolver(base_url, api_key, timeout)

@@ -34,6 +34,8 @@ from typing import Any
 
 from roleplay.errors import TranscriptError
 from roleplay.importing._captions import srt_utterances, vtt_utterances
+from roleplay.importing._files import MAX_TRANSCRIPT_BYTES, read_text
+from roleplay.importing._json import parse_json
 from roleplay.importing._render import render_srt, render_text, render_vtt
 from roleplay.importing._speakers import SpeakerTurn, assign_roles, choose_speakers
 from roleplay.importing._text import text_utterances
@@ -42,6 +44,7 @@ from roleplay.transcript import ImportInfo, InputFormat, Speaker, Transcript, Tu
 
 __all__ = [
     "FORMATS",
+    "MAX_TRANSCRIPT_BYTES",
     "InputFormat",
     "detect_format",
     "load_transcript",
@@ -127,7 +130,7 @@ def parse_transcript(
     """
     fmt = format or detect_format(text)
     if fmt == "json":
-        return Transcript.from_json(text, path=path)
+        return parse_json(text, path=path, transcript_id=transcript_id)
     if not text.strip():
         raise TranscriptError("the transcript is empty", path=path, line=1)
     header_style = False
@@ -191,21 +194,19 @@ def load_transcript(
     interviewer: str | Sequence[str] | None = None,
     candidate: str | None = None,
     labels: Mapping[str, Speaker] | None = None,
+    max_bytes: int | None = MAX_TRANSCRIPT_BYTES,
 ) -> Transcript:
     """Load a transcript file in any supported format; its id is the file name's stem.
 
+    The file may be UTF-8 (with or without a byte order mark) or UTF-16 (Notepad's
+    "Unicode"). Files over ``max_bytes`` are refused before they are read (``None``: no limit).
+
     Raises:
-        TranscriptError: unreadable, not UTF-8, empty, or invalid; the message names the file.
+        TranscriptError: unreadable, too large, not UTF-8 or UTF-16, empty, or invalid; the
+            message names the file.
     """
     p = Path(path)
-    try:
-        # utf-8-sig: editors on Windows often start a UTF-8 file with a byte order mark.
-        data = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise TranscriptError("not UTF-8 text; save the transcript as UTF-8", path=str(p),
-                              line=p.read_bytes()[: exc.start].count(b"\n") + 1) from exc
-    except OSError as exc:
-        raise TranscriptError(f"cannot read transcript: {exc.strerror}", path=str(p)) from exc
+    data = read_text(p, max_bytes=max_bytes)
     if not data.strip():
         raise TranscriptError("the transcript file is empty", path=str(p), line=1)
     if format is None and p.suffix.lower() == ".json":

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from roleplay.errors import ModelAPIError, UnsupportedFeatureError
 from roleplay.llm._retry import RetryPolicy, SleepFunction, retrying
 from roleplay.llm.batch import BatchStatus
 
@@ -38,9 +39,23 @@ class OpenAIBatchClient:
         return retrying(self._policy, sleep=self._sleep)(once)
 
     def upload(self, filename: str, data: bytes) -> str:
-        """Upload a batch input file; returns its file id."""
-        uploaded = self._call(lambda: self._client.files.create(file=(filename, data),
-                                                                purpose="batch"))
+        """Upload a batch input file; returns its file id.
+
+        Raises:
+            UnsupportedFeatureError: the endpoint has no Files API (404 or 405), so no Batch API.
+        """
+        try:
+            uploaded = self._call(lambda: self._client.files.create(file=(filename, data),
+                                                                    purpose="batch"))
+        except ModelAPIError as exc:
+            # Local servers (llama.cpp, vLLM, Ollama) serve chat completions only.
+            if exc.status_code in (404, 405):
+                raise UnsupportedFeatureError(
+                    f"{self.endpoint} has no Batch API (uploading the batch file answered HTTP "
+                    f"{exc.status_code}); run the same command without --batch",
+                    status_code=exc.status_code, request_id=exc.request_id,
+                    code=exc.code) from exc
+            raise
         return str(uploaded.id)
 
     def create(self, input_file_id: str, endpoint: str,

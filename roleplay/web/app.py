@@ -265,6 +265,7 @@ def create_app(
         Route("/i/{sid}/answer", answer, methods=["POST"]),
         Route("/i/{sid}/end", end, methods=["POST"]),
         Route("/i/{sid}/report", report),
+        Route("/favicon.ico", _favicon),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
     if runs_dir is not None:
@@ -274,6 +275,12 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.store = store
     return app
+
+
+async def _favicon(request: Request) -> Response:  # noqa: ARG001 - a Starlette endpoint
+    # Browsers ask for /favicon.ico on every page; an SVG answers it in every current browser.
+    return Response((_STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml",
+                    headers={**_HEADERS, "Cache-Control": "max-age=86400"})
 
 
 def _same_origin(request: Request) -> bool:
