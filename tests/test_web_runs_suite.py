@@ -70,8 +70,9 @@ def test_a_run_whose_suite_cannot_be_found_says_to_pass_suites(tmp_path: Path) -
         assert client.get(f"/runs/{result.run_dir.name}").status_code == 200
 
 
-def test_serve_leaves_suites_unset_unless_given() -> None:
+def test_serve_leaves_suites_unset_unless_given(tmp_path: Path) -> None:
     from roleplay.cli import build_parser
 
-    args = build_parser().parse_args(["serve", "--runs", "runs"])
+    # --runs must name an existing folder (checked by the parser).
+    args = build_parser().parse_args(["serve", "--runs", str(tmp_path)])
     assert args.suites is None
