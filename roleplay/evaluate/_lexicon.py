@@ -127,8 +127,9 @@ _TIME_ACK = _rx(r"\bif\s+i\s+(?:haven't|have\s+not|don't|do\s+not)\s+(?:heard|he
                 r"\bby\b")
 _CHANNEL = _rx(r"\be-?mail(?:s|ed|ing)?\b", r"\bphone\b", r"\bcall(?:s|ed|ing)?\b",
                r"\bring\b", r"\btext\b", r"\blinkedin\b", r"\bmessage\b", r"\bvoicemail\b",
-               # Something sent is written: a note, or follow-up sent to a named person.
-               r"\bnote\b", r"\bsend\s+(?:\w+\s+){0,2}follow-?ups?\b",
+               # Follow-up sent to a named person is written ("Should I send any follow-up to
+               # ...?"); an unspecified "note" names no channel.
+               r"\bsend\s+(?:\w+\s+){0,2}follow-?ups?\b",
                r"\b(?:correo|llamar|llamada|llamo|tel[ée]fono|mensaje|anruf(?:en|e)?|"
                r"telefon\w*|courriel|appel(?:er|le)?)\b")
 _FOLLOW_VERB = _rx(

@@ -30,6 +30,7 @@ from roleplay.evaluate._answers import (
     AnswerSignal,
     answers_of,
 )
+from roleplay.evaluate._follow_up import agreed_channels
 from roleplay.evaluate._lexicon import (
     _BEGGING,
     _BEHAVIOURAL,
@@ -484,6 +485,8 @@ def compute_signals(transcript: Transcript) -> Signals:
     channel = _hits(follow_turns, "follow_up_channel", _CHANNEL, sentence_filter=_FOLLOW_VERB)
     channel += [h for h in _hits(follow_turns, "follow_up_channel", _METHOD_ASK)
                 if _CHANNEL.search(h.quote) and h not in channel]
+    channel += [h for h in agreed_channels(turns, follow_turns)
+                if all(h.quote != c.quote for c in channel)]
     time_hits = _hits(follow_turns, "follow_up_time", _TIME_ANCHOR,
                       sentence_filter=_rx(_FOLLOW_VERB.pattern, _CHANNEL.pattern))
 
