@@ -17,6 +17,9 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 
 _INVITE = _rx(
+    # Spanish, German and French invitations ("¿Tiene alguna pregunta para mí?").
+    r"\b(?:alguna|algunas|otra|otras)\s+preguntas?\b", r"\b(?:haben|hast)\s+(?:sie|du)\s+"
+    r"(?:noch\s+)?(?:\w+\s+)?fragen\b", r"\bavez-vous\s+des\s+questions\b",
     r"\b(?:do|did|would|have|got)\s+you\s+(?:\w+\s+){0,3}questions?\b",
     r"\bany\s+(?:\w+\s+)?questions?\b[^.!?\n]{0,30}\?",
     r"\bwhat\s+questions\b",
@@ -93,6 +96,9 @@ _HEDGE = _rx(
 _MORE = _rx(r"\b(?:more|other|further|else|additional)\b")
 _PROCESS = _rx(
     r"\bnext\s+steps?\b", r"\b(?:the|your|hiring|interview|selection|recruitment)\s+process\b",
+    # Spanish, German and French: "el proceso", "los siguientes pasos", "die nächsten Schritte".
+    r"\b(?:el|del)\s+proceso\b", r"\b(?:siguientes?|pr[óo]ximos?)\s+pasos?\b",
+    r"\bn[äa]chsten?\s+schritte?\b", r"\b(?:prochaines?\s+[ée]tapes?|le\s+processus)\b",
     r"\b(?:further|next|another|other|more|final|second|third|onsite|on-site)\s+(?:rounds?|"
     r"interviews?|stages?)\b",
     r"\bwho\s+(?:else\s+)?(?:would|will|might)\s+i\s+(?:meet|speak|talk)\b",
@@ -121,7 +127,8 @@ _TIMELINE = _rx(
 )
 _CONFIRM_START = re.compile(
     r"^\W*(?:so|just\s+to\s+confirm|to\s+confirm|to\s+recap|great,?\s+so|ok(?:ay)?,?\s+so|"
-    r"perfect,?\s+so|got\s+it,?\s+so)\b", re.IGNORECASE)
+    r"perfect,?\s+so|got\s+it,?\s+so|entonces|o\s+sea|also|dann\s+also|alors|donc)\b",
+    re.IGNORECASE)
 # "If I haven't heard by Wednesday ..." acknowledges the timeline without asking.
 _TIME_ACK = _rx(r"\bif\s+i\s+(?:haven't|have\s+not|don't|do\s+not)\s+(?:heard|hear)\b[^.?!\n]{0,40}"
                 r"\bby\b")
@@ -140,6 +147,7 @@ _FOLLOW_VERB = _rx(
     r"\bby\s+(?:e-?mail|phone)\b", r"\bthank[- ]you\s+(?:e-?mail|note)\b",
     r"\b(?:give|gave|drop|send|sent|write)\s+(?:\w+\s+){0,2}(?:a|an|my|any|the)\s+(?:\w+\s+){0,2}"
     r"(?:call|ring|e-?mail|note|message|text|line|follow-?ups?)\b",
+    r"\bi(?:'ll|\s+will)\s+(?:call|ring|phone|e-?mail|text|message|write)\b",
     r"\b(?:le|te|les|os)\s+(?:mando|envío|escribo|llamo|marco)\b",
     r"\bme\s+pongo\s+en\s+contacto\b",
     r"\bich\s+(?:melde|rufe)\s+mich\b", r"\bje\s+vous\s+(?:écris|appelle|relance)\b",
@@ -207,6 +215,10 @@ _FORWARD_ASK = _rx(
     r"\banything\s+(?:that\s+)?(?:would|might|could)\s+(?:stop|prevent|hold)\b",
 )
 _BEGGING = _rx(
+    r"\bnecesito\s+(?:mucho\s+|de\s+verdad\s+)?(?:este|el|un)\s+(?:trabajo|puesto|empleo)\b",
+    r"\bpor\s+favor,?\s+(?:deme|denme|dame)\s+(?:la|una)\s+oportunidad\b",
+    r"\bich\s+brauche\s+(?:diesen|den|einen|die)\s+(?:job|stelle|arbeit)\b",
+    r"\bbitte\s+geben\s+sie\s+mir\s+(?:eine|die)\s+chance\b",
     r"\b(?:i\s+)?(?:really\s+|really,\s+really\s+|desperately\s+|badly\s+)?need\s+(?:this|the|a)\s+"
     r"(?:job|role|position|work)\b",
     r"\bplease\s+(?:hire|give\s+me|consider\s+me|pick\s+me|choose\s+me|take\s+me)\b",
@@ -372,6 +384,9 @@ _OWN_EXPERIENCE = _rx(
     r"worked|spent|grown|reduced|launched|shipped|kept)\b",
     r"\bthat(?:'s|\s+is)\s+(?:exactly\s+)?what\s+i(?:'ve|\s+have)?\s+(?:been\s+)?(?:doing|done|did)\b",
     r"\bi(?:'ve|\s+have)\s+got\s+(?:[\w'-]+\s+){1,3}from\b",
+    # Tenure told as the candidate's record ("Six years on the line, ..."), not an age.
+    r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+years?\b"
+    r"(?!\s+(?:old|ago|from\s+now))",
     r"\b(?:the\s+same|a\s+(?:very\s+)?similar)\s+(?:problem|thing|situation|challenge)\s+i\b",
     r"\b(?:hice|reduje|conseguí|logré|dirigí|construí|bajé|implanté|gestioné|lideré|resolví|"
     r"mejoré|he\s+(?:hecho|llevado|reducido|gestionado|dirigido))\b",
