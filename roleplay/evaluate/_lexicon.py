@@ -145,7 +145,9 @@ _FOLLOW_VERB = _rx(
     r"\bhear\s+(?:back|from)\b",
     r"\b(?:e-?mail|call|phone|text|message|ring)\s+(?:you|your|them|him|her|the\s+team)\b",
     r"\bby\s+(?:e-?mail|phone)\b", r"\bthank[- ]you\s+(?:e-?mail|note)\b",
-    r"\b(?:give|gave|drop|send|sent|write)\s+(?:\w+\s+){0,2}(?:a|an|my|any|the)\s+(?:\w+\s+){0,2}"
+    # "Give me a call" asks to be called: the candidate's follow-up goes to someone else.
+    r"\b(?:give|gave|drop|send|sent|write)\s+(?!me\b|us\b)(?:\w+\s+){0,2}(?:a|an|my|any|the)\s+"
+    r"(?:\w+\s+){0,2}"
     r"(?:call|ring|e-?mail|note|message|text|line|follow-?ups?)\b",
     r"\bi(?:'ll|\s+will)\s+(?:call|ring|phone|e-?mail|text|message|write)\b",
     r"\b(?:le|te|les|os)\s+(?:mando|envío|escribo|llamo|marco)\b",
@@ -365,6 +367,8 @@ _NEED_POINTER = _rx(
     r"\byou(?:'ve|\s+have)?\s+(?:mentioned|said|described|told\s+me|explained|stressed|"
     r"talked\s+about|brought\s+up|raised)\b", r"\byou(?:'re|\s+are)\s+looking\s+for\b",
     r"\byou\s+need\b", r"\bwhat\s+you\s+(?:need|described|want|are\s+after)\b",
+    # "I can run your line": the candidate's offer aimed at the employer's own need.
+    r"\bi\s+(?:can|could|will|would)\s+(?:\w+\s+){0,2}your\s+\w+",
     r"\bwhat\s+(?:[\w'-]+\s+){0,3}(?:is|are)\s+looking\s+for\b", r"\bthe\s+need\s+for\b",
     r"\beverything\s+(?:i(?:'ve|\s+have)\s+heard|you(?:'ve|\s+have)\s+(?:said|told\s+me|described)|"
     r"we(?:'ve|\s+have)\s+(?:discussed|talked\s+about))\b",

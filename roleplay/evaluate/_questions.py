@@ -55,13 +55,19 @@ _EMPTY_QUESTION = _rx(
     r"\bwhat\s+was\s+the\s+question\b", r"\bis\s+(?:now|this)\s+(?:still\s+)?a\s+good\s+time\b",
     r"^\W*(?:oh\W+)?(?:right|ok(?:ay)?|yeah|really|seriously|honestly|truly|you\s+too|and\s+you|"
     r"no|yes|sorry|pardon)\W*\?$",
+    # Checking what a word means ("What's actuarial, sorry?") is not a question about the job.
+    r"^\W*(?:(?:um+|uh+|so|sorry|and|oh)\W+)*what(?:'s|\s+is)\s+(?:an?\s+)?[\w-]+\s*(?:[—–,-]|\?)",
+    r"\bwhat\s+(?:does|did)\s+(?:that|it|[\w-]+)\s+(?:mean|stand\s+for)\b",
+    r"\bwhat\s+do\s+you\s+mean\b",
     # A tag on the candidate's own statement ("..., you know?") asks nothing.
     r"\b(?:you\s+know|know\s+what\s+i\s+mean|if\s+that\s+makes\s+sense)\W*\?$",
 )
 # Terms of the job rather than the work: pay, perks, hours and shifts, commission. Fair to ask,
 # but they show nothing of listening, and first in an early round they are a red flag.
 _TERMS = _rx(
-    r"\bshifts?\b", r"\bsplits?\b", r"\bschedul(?:e|es|ing)\b", r"\brota\b", r"\bweekends?\b",
+    r"\b(?:which|what|the|night|day|weekend|split|early|late|long)\s+shifts?\b",
+    r"\bshifts?\s+(?:like|pattern|patterns|length|rotation|schedule)\b", r"\bsplits?\b",
+    r"\bschedul(?:e|es|ing)\b", r"\brota\b", r"\bweekends?\b",
     r"\b(?:monday|mon)\s+(?:through|to|-)\s+(?:friday|fri)\b", r"\bdays?\s+off\b",
     r"\bdifferential\b", r"\bon-?call\s+pay\b", r"\bcommission\b", r"\bquota\b",
     r"\baccelerators?\b", r"\bdraw\b", r"\bstaff\s+(?:meal|discount)\b", r"\bparking\b",
@@ -71,17 +77,19 @@ _TERMS = _rx(
 # A question inside a long answer, away from its end, is told, not asked: a rhetorical question
 # or the words of someone in the candidate's story.
 _LONG_ANSWER_WORDS = 60
+_SUBSTANTIVE_WORDS = 8
 _ASKED_AT_END = 3
 # A question put without its question mark, as chat and notes often do ("what are the next
 # steps").
 _INTERROGATIVE = re.compile(
-    r"^\W*(?:(?:and|so|ok(?:ay)?|great|cool|also|just)\W+)?(?:what|when|where|who|whom|which|how|"
+    r"^\W*(?:(?:and|so|ok(?:ay)?|great|cool|also|just|um+|uh+|er|oh|well)\W+)*(?:what|when|where|who|whom|which|how|"
     r"why|is|are|do|does|did|will|would|could|can|should|shall|may|have|has)\b(?!\s+(?:say|think|"
     r"guess|mean)\b)[^.!\n]{3,}$", re.IGNORECASE)
 _QUOTED = re.compile(r"^\W*[\"“‘']")
 # "How are you" as a statement start is never the candidate's question when it is an answer.
-_ANSWER_START = re.compile(r"^\W*(?:what\s+i|how\s+i|when\s+i|where\s+i|why\s+i|which\s+is|"
-                           r"is\s+that\s+i)\b", re.IGNORECASE)
+_ANSWER_START = re.compile(r"^\W*(?:(?:and|so|ok(?:ay)?|great|cool|also|just|um+|uh+|er|oh|"
+                           r"well)\W+)*(?:what\s+i|how\s+i|when\s+i|where\s+i|why\s+i|"
+                           r"which\s+is|is\s+that\s+i)\b", re.IGNORECASE)
 
 
 class QuestionSignal(_Frozen):
@@ -131,13 +139,16 @@ def questions_of(turns: Sequence[Turn], candidate: Sequence[Turn], *, moves_from
     ``candidate`` is the candidate's turns as trusted text (spans posing as another speaker
     blanked); ``turns`` the whole transcript, for the interviewer turn each question follows.
     """
+    # What the candidate had just heard: the last interviewer turn with something in it (a
+    # "Mm-hm." between keeps the floor, it says nothing to pick up).
     previous: dict[int, str] = {}
-    last = ""
+    heard_turns: list[str] = []
     for turn in turns:
         if turn.speaker == "interviewer":
-            last = turn.text
+            if count_words(turn.text) >= _SUBSTANTIVE_WORDS:
+                heard_turns = [turn.text]
         else:
-            previous[turn.index] = last
+            previous[turn.index] = " ".join(heard_turns)
     found: list[QuestionSignal] = []
     for turn in candidate:
         refers = bool(_REFERS_BACK.search(turn.text))
