@@ -282,16 +282,36 @@ _INJECTION: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("override", _rx(
         r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,50}\b(?:instructions?|rubric|"
         r"rules|prompt|guidelines|criteria|everything\s+(?:above|before))\b",
-        r"\bnew\s+instructions?\b")),
+        r"\bnew\s+instructions?\b",
+        # The same in other languages, as an imperative: Spanish, Portuguese, Italian, German,
+        # French, Chinese, Japanese.
+        r"\b(?:ignora|ignore|ignoren|ignorad|olvida|olvide|olvidad|omite|desconsidere|esque[çc]a|"
+        r"dimentica|ignorier(?:e|en)?|vergiss|vergessen\s+sie|missachte|ignorez|oubliez|oublie)\b"
+        r"[^.!?\n]{0,60}\b(?:instrucciones|indicaciones|reglas|r[úu]brica|instru[çc][õo]es|regras|"
+        r"istruzioni|regole|anweisungen|regeln|vorgaben|bewertungsschema|instructions|consignes|"
+        r"r[èe]gles|grille)\b",
+        r"(?:忽略|无视|忽視|無視|忘记|忘記)[^。！？\n]{0,30}(?:指令|指示|说明|說明|规则|規則|以上|之前|前面|评分标准)",
+        r"\b(?:nuevas|neue|nouvelles|novas|nuove)\s+(?:instrucciones|anweisungen|instructions|"
+        r"instru[çc][õo]es|istruzioni)\b")),
     ("score_request", _rx(
         r"\b(?:score|rate|grade|mark|evaluate)\s+(?:me|this|my|the\s+candidate|him|her|them|every|"
         r"all|each)\b[^.!?\n]{0,50}\b(?:5|five|10|ten|maximum|highest|full|perfect|top)\b",
         r"\bgive\s+(?:me|this|the\s+candidate|this\s+candidate)\b[^.!?\n]{0,25}\b(?:5|five|full\s+"
         r"marks|top\s+marks|a\s+perfect|the\s+highest|maximum|the\s+top)\b",
         r"\b(?:5|five)\s*(?:/\s*5|out\s+of\s+(?:5|five))\s+(?:on|for|across)\b",
-        r"\b(?:5|five)\s+(?:on|for|across)\s+(?:every|all|each)\b")),
+        r"\b(?:5|five)\s+(?:on|for|across)\s+(?:every|all|each)\b",
+        r"\b(?:dame|denme|d[ée]me|ponme|ponle|calif[íi]came|calif[íi]quenme|punt[úu]ame|gib\s+mir|"
+        r"geben\s+sie\s+mir|bewerte\s+mich|bewerten\s+sie\s+mich|donne[zr]?-moi|notez-moi|"
+        r"me\s+d[êe]|dammi|datemi)\b[^.!?\n]{0,40}(?:\b(?:5|cinco|f[üu]nf|cinq|cinque|m[áa]xim[ao]|"
+        r"h[öo]chste|volle\s+punktzahl|note\s+maximale|perfect[ao]|parfaite|punteggio\s+massimo)\b)",
+        r"(?:给我|給我|请给|請給|打)[^。！？\n]{0,12}(?:满分|滿分|五分|5分|最高分)")),
     ("rubric", _rx(r"\brubric\b", r"\b(?:evaluator|grader|scoring\s+model|judge\s+model)\b",
-                   r"\bas\s+an?\s+(?:fair\s+|impartial\s+)?(?:ai|language\s+model|llm)\b")),
+                   r"\bas\s+an?\s+(?:fair\s+|impartial\s+)?(?:ai|language\s+model|llm)\b",
+                   # Whoever grades, addressed in another language: the evaluator, the model.
+                   r"\b(?:evaluador(?:a|es)?|calificador(?:a)?|avaliador(?:a)?|valutatore|"
+                   r"bewerter(?:in)?|pr[üu]fer(?:in)?|[ée]valuateur|correcteur|r[úu]brica|"
+                   r"modelo\s+de\s+lenguaje|sprachmodell|mod[èe]le\s+de\s+langage)\b",
+                   r"(?:评估者|評估者|评分员|評分員|评委|評委|评分模型|語言模型|语言模型|评分标准)")),
     ("system_prompt", _rx(r"\bsystem\s+prompt\b", r"\b(?:system|developer)\s+(?:message|"
                           r"instructions?)\b")),
     ("json_verdict", _rx(
