@@ -7,5 +7,5 @@ Each benchmark module has ``NAME`` and ``run(quick: bool) -> Result``; every mod
 from __future__ import annotations
 
 BENCHMARKS = ("overhead", "judge_economy", "prompt_cache", "suite_wall", "rerun_calls",
-              "trimming", "concurrency", "fault_matrix")
+              "trimming", "concurrency", "fault_matrix", "signals_scaling")
 """The benchmark names, in the order ``python -m benchmarks`` runs them."""

@@ -46,6 +46,7 @@ KEYS = {
                     "cap_requests_ratio", "batch_http_requests", "live_http_requests", "ratio"],
     "fault_matrix": ["benchmark", "cases", "rates", "lost", "wrong_verdicts", "requests",
                      "wall_s", "ratio"],
+    "signals_scaling": ["benchmark", "turns", "seconds", "ratio"],
 }
 TITLES = {
     "overhead": "median time per interviewer turn",
@@ -56,6 +57,7 @@ TITLES = {
     "trimming": "total prompt tokens of one interview",
     "concurrency": "adaptive limit and batch mode",
     "fault_matrix": "cases lost, requests and wall time under failing requests",
+    "signals_scaling": "time per turn of the signals as the transcript doubles",
 }
 
 

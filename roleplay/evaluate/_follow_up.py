@@ -21,8 +21,10 @@ __all__ = ["agreed_channels"]
 def agreed_channels(turns: Sequence[Turn], candidate_close: Sequence[Turn]) -> list[Hit]:
     """Candidate follow-up sentences whose channel the interviewer's next turn names."""
     found: list[Hit] = []
+    position = {t.index: i for i, t in enumerate(turns)}
     for turn in candidate_close:
-        reply = next((t for t in turns if t.index > turn.index), None)
+        at = position[turn.index]
+        reply = turns[at + 1] if at + 1 < len(turns) else None
         if reply is None or reply.speaker != "interviewer" or not _CHANNEL.search(reply.text):
             continue
         found += [Hit(turn=turn.index, kind="follow_up_channel", quote=sentence)

@@ -11,6 +11,7 @@ heard by Friday I'll check in") is follow-up, not a confirmation of the process.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -70,12 +71,16 @@ class NextSteps:
     """Sentences summing the interviewer's stated next steps back."""
 
 
-def _answered_with_process(turns: Sequence[Turn], turn: Turn) -> bool | None:
-    """Whether the interviewer's reply to ``turn`` is about the hiring process (None: no reply)."""
-    after = [t for t in turns if t.index > turn.index and t.speaker == "interviewer"]
-    if not after:
-        return None
-    return bool(HIRING_WORDS.search(after[0].text))
+def _next_interviewer(turns: Sequence[Turn]) -> dict[int, Turn]:
+    """For each turn index, the first interviewer turn after it (one pass, from the end)."""
+    after: dict[int, Turn] = {}
+    following: Turn | None = None
+    for turn in reversed(turns):
+        if following is not None:
+            after[turn.index] = following
+        if turn.speaker == "interviewer":
+            following = turn
+    return after
 
 
 def next_steps_of(turns: Sequence[Turn], candidate_close: Sequence[Turn],
@@ -86,12 +91,15 @@ def next_steps_of(turns: Sequence[Turn], candidate_close: Sequence[Turn],
     """
     found = NextSteps()
     by_index = {t.index: t for t in turns}
+    replies = _next_interviewer(turns)
     # Only a statement about the hiring process can be confirmed for this criterion.
-    stated = [i for i in stated if HIRING_WORDS.search(by_index[i].text)]
+    stated = sorted(i for i in stated if HIRING_WORDS.search(by_index[i].text))
     for turn in candidate_close:
-        reply = _answered_with_process(turns, turn)
-        previous = next((by_index[i] for i in sorted(stated, reverse=True) if i < turn.index),
-                        None)
+        # Whether the interviewer answered with the hiring process (None: nobody answered).
+        answer = replies.get(turn.index)
+        reply = None if answer is None else bool(HIRING_WORDS.search(answer.text))
+        before = bisect_left(stated, turn.index)
+        previous = by_index[stated[before - 1]] if before else None
         for sentence in _sentence_texts(turn.text):
             steps, timing = _PROCESS.search(sentence), _TIMELINE.search(sentence)
             if not (steps or timing) or _TIME_ACK.search(sentence):
@@ -116,9 +124,11 @@ def _restatements(turns: Sequence[Turn], stated: Sequence[int],
                   candidate_close: Sequence[Turn], found: NextSteps) -> None:
     """Candidate sentences right after a statement of next steps that repeat it back."""
     trusted = {t.index: t for t in candidate_close}
+    position = {t.index: i for i, t in enumerate(turns)}
     for index in stated:
-        statement = next(t for t in turns if t.index == index)
-        reply = next((t for t in turns if t.index > index), None)
+        at = position[index]
+        statement = turns[at]
+        reply = turns[at + 1] if at + 1 < len(turns) else None
         if reply is None or reply.speaker != "candidate" or reply.index not in trusted:
             continue
         said_words = content_words(statement.text)
