@@ -207,9 +207,10 @@ def _band(words: int) -> Band:
 
 
 def _previous_interviewer(turns: Sequence[Turn], position: int) -> Turn | None:
-    for turn in reversed(turns[:position]):
-        if turn.speaker == "interviewer":
-            return turn
+    # Walk back by index: slicing the list here would copy it for every turn.
+    for i in range(position - 1, -1, -1):
+        if turns[i].speaker == "interviewer":
+            return turns[i]
     return None
 
 

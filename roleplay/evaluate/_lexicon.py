@@ -188,7 +188,13 @@ _ADVERB = r"(?:(?:really|very\s+much|truly|genuinely|honestly|definitely|so|just
 _JOB_ASK = _rx(
     rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:love|like|welcome|appreciate|value)\s+(?:the|this|an?)\s+"
     r"(?:opportunity|chance|role|position|job|offer)\b",
-    r"\bi\s+(?:really\s+|truly\s+|definitely\s+)?want\s+(?:this|the)\s+(?:role|job|position)\b",
+    r"\bi\s+(?:really\s+|truly\s+|definitely\s+)?want\s+(?:this|the)\s+(?:role|job|position|"
+    r"post|apprenticeship|internship|placement|contract|opening|vacancy)\b",
+    # Wanting to go on in the process is asking for the job ("I'd like to go through to the call
+    # with Martin"); so is naming the job as the work they want ("the job I'd like to do").
+    rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:like|love)\s+to\s+(?:go\s+through|move\s+(?:on|forward)|"
+    r"go\s+forward|progress|come\s+back)\s+(?:to|with)\b",
+    rf"\b(?:job|role|work)\s+i(?:'d|\s+would)\s+{_ADVERB}(?:like|love|want)\s+to\s+do\b",
     r"\bi(?:'d|\s+would)\s+(?:really\s+|very\s+much\s+)?(?:love|like|want)\s+(?:to\s+get\s+)?(?:this|"
     r"the)\s+(?:job|role|position|offer)\b",
     rf"\bi(?:'d|\s+would)\s+{_ADVERB}(?:love|like|welcome)\s+to\s+(?:receive|get|have)\s+(?:an|the)\s+"
