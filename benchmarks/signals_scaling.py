@@ -4,9 +4,8 @@ What is measured: `roleplay.evaluate.compute_signals` on one made-up interview o
 the same interview repeated to 2N turns (alternating interviewer questions, candidate answers with
 questions, next-steps and follow-up wording, so every signal has work to do), best of three runs
 each (CPU time of the process). ``ratio`` = (time per turn at 2N) / (time per turn at N): 1.0
-is linear time, 2.0 would be
-quadratic (the old next-steps and follow-up lookups scanned the whole transcript for every
-candidate turn).
+is linear time, 2.0 would be quadratic (the old next-steps and follow-up lookups scanned the
+whole transcript for every candidate turn).
 
 Why the baseline is fair: both sizes are timed in the same process, on the same text, back to
 back; only the length differs.
