@@ -207,8 +207,11 @@ def test_not_applicable_only_where_the_rubric_allows_it() -> None:
     aq = result.criterion("asked_questions")
     assert aq.status == "not_applicable" and aq.score is None and aq.passed is None
     assert "no invitation" in aq.reason
-    assert result.criterion("sar_answers").status == "not_applicable"
-    assert result.overall == 4.0  # N/A criteria are left out of the mean
+    # Rubric 2.0: situation-action-result applies whenever the candidate describes their
+    # experience, with or without a "tell me about a time" question (T2 does).
+    sar = result.criterion("sar_answers")
+    assert sar.status == "judge_error" and "described their experience at T2" in sar.reason
+    assert result.overall == 4.0  # N/A and unusable criteria are left out of the mean
 
 
 def test_samples_take_the_median_and_report_agreement() -> None:
