@@ -53,7 +53,7 @@ def run(quick: bool) -> Result:
     per_small, per_large = t_small / small, t_large / (2 * small)
     ratio = r4(per_large / per_small)
     return Result(
-        name=NAME, title=f"{NAME}: time per turn of the signals as the transcript doubles",
+        name=NAME, title=f"{NAME}: time per turn",
         columns=["turns", "seconds", "ms per turn"],
         rows=[[f"{small:,}", f"{t_small:.2f}", f"{1000 * per_small:.3f}"],
               [f"{2 * small:,}", f"{t_large:.2f}", f"{1000 * per_large:.3f}"]],

@@ -57,7 +57,7 @@ TITLES = {
     "trimming": "total prompt tokens of one interview",
     "concurrency": "adaptive limit and batch mode",
     "fault_matrix": "cases lost, requests and wall time under failing requests",
-    "signals_scaling": "time per turn of the signals as the transcript doubles",
+    "signals_scaling": "time per turn",
 }
 
 
