@@ -1,10 +1,12 @@
 """Eval suites for rubric and judge changes: labelled cases, agreement, baselines and flips.
 
 Load a suite with `load_suite`, run it with `run_suite` / `arun_suite` (bounded concurrency,
-saved as it goes, resumable, budgeted; every option is a field of `RunOptions`), then `build_report` checks the suite's thresholds and
-compares with the committed baseline; `render_report` prints it as text, Markdown or JSON.
-Any other set of transcripts goes through the same engine with `evaluate_many` /
-`aevaluate_many`; run folders are kept and listed by `RunStore`. The statistics (weighted kappa, Krippendorff's alpha ...) live in `roleplay.evals.stats`.
+saved as it goes, resumable, budgeted; every option is a field of `RunOptions`), then
+`build_report` checks the suite's thresholds and compares with the committed baseline;
+`render_report` prints it as text, Markdown or JSON. Any other set of transcripts goes through
+the same engine with `evaluate_many` / `aevaluate_many`; run folders are kept and listed by
+`RunStore`. The statistics (weighted kappa, Krippendorff's alpha ...) live in
+`roleplay.evals.stats`.
 """
 
 from roleplay.evals.agreement import Agreement, measure_agreement

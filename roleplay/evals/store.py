@@ -110,8 +110,11 @@ class RunFolder:
         self.cases: RecordFolder[CaseRecord] = RecordFolder(path / "cases", CaseRecord)
 
     def load(self, case_id: str, transcript_digest: str, fingerprint: str) -> CaseRecord | None:
-        """The finished record of ``case_id``, unless its transcript or evaluator changed or a
-        criterion ended in a judge error (such a case is judged again)."""
+        """The finished record of ``case_id``, else ``None``.
+
+        ``None`` too when its transcript or evaluator changed or a criterion ended in a judge
+        error: such a case is judged again.
+        """
         return self.cases.load(case_id, lambda r: (
             r.transcript_digest == transcript_digest and r.fingerprint == fingerprint
             and not r.has_errors))
