@@ -79,7 +79,8 @@ def _fail_on_unplayed_cassette(request: pytest.FixtureRequest, vcr: Any) -> Iter
 
 
 @pytest.fixture(autouse=True)
-def _own_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _own_cache_dir(monkeypatch: pytest.MonkeyPatch,
+                   tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every test gets its own judge cache folder (``roleplay evaluate`` caches by default).
 
     Without it, in-process CLI runs would share ``./.roleplay-cache`` across tests (one test's
