@@ -85,12 +85,12 @@ class RunOptions:
         """A copy with ``changes`` (field names as keywords).
 
         Raises:
-            ConfigError: a keyword that is not a field, or a concurrency below 1.
+            ConfigError: a keyword that is not a field.
         """
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise ConfigError(f"unknown run option(s): {', '.join(unknown)} (see RunOptions)")
-        return dataclasses.replace(self, **changes).checked()
+        return dataclasses.replace(self, **changes) if changes else self
 
     def checked(self) -> RunOptions:
         """Itself, after checking that the options fit together.

@@ -239,7 +239,7 @@ async def arun_suite(suite: EvalSuite, options: RunOptions | None = None,
             price with ``max_cost``); finished cases stay saved.
         QuotaExceededError: the account is out of quota; finished cases stay saved.
     """
-    opts = _options(options, changes)
+    opts = _options(options, changes).checked()
     limiter = opts.make_limiter()
     prep = _prepare(suite, opts, limiter)
     # Estimating builds every judge request and counts its tokens before the first call; only a
