@@ -111,7 +111,7 @@ def test_bulk_never_changes_the_callers_evaluator(tmp_path: Path) -> None:
 
     def reply(request: ChatRequest) -> str:
         seen.append(evaluator.judge_model is model)
-        return _reply(rubric)
+        return _reply()
 
     model = FunctionChatModel(reply)
     evaluator = Evaluator(rubric, model)
@@ -123,7 +123,7 @@ def test_bulk_never_changes_the_callers_evaluator(tmp_path: Path) -> None:
     assert evaluator.judge_model is model
 
 
-def _reply(rubric: object = None) -> str:
+def _reply() -> str:
     out = {}
     for c in load_rubric().criteria:
         part: dict[str, object] = {"evidence": [], "reason": "Fine.", "applicable": True,
@@ -141,7 +141,7 @@ def test_one_fatal_rule_stops_the_run_but_a_failing_item_does_not() -> None:
     def flaky(request: ChatRequest) -> str:
         if strong.turns[1].text in request.messages[-1].content:
             raise ModelAPIError("endpoint down")
-        return _reply(None)
+        return _reply()
 
     kept: list[ItemResult] = []
     items = [Item("a", strong), Item("b", weak)]
