@@ -78,6 +78,17 @@ def _fail_on_unplayed_cassette(request: pytest.FixtureRequest, vcr: Any) -> Iter
         )
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_dir(monkeypatch: pytest.MonkeyPatch,
+                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test gets its own judge cache folder (``roleplay evaluate`` caches by default).
+
+    Without it, in-process CLI runs would share ``./.roleplay-cache`` across tests (one test's
+    cached reply answering another's call) and write into the checkout.
+    """
+    monkeypatch.setenv("ROLEPLAY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def openai_server() -> Iterator[OpenAICompatServer]:
     """A running local OpenAI-compatible server (127.0.0.1, ephemeral port)."""

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from roleplay.cli import main
-from roleplay.cli._bulk import BulkRun, expand_inputs, run_bulk
+from roleplay.cli._bulk import expand_inputs, run_bulk
+from roleplay.evals import RunOptions
 from roleplay.evals.batch import STATE_FILE, BatchOptions
 from roleplay.evaluate import Evaluator
-from roleplay.llm._limiter import AdaptiveLimiter
 from roleplay.llm.batch import BatchStatus
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.rubric import load_rubric
@@ -54,8 +54,9 @@ def test_bulk_batch_verdicts_equal_the_live_ones(store: Path, server: OpenAIComp
     common = [str(store), "--base-url", server.base_url, "--api-key", "test", "--format", "csv"]
     assert main(["evaluate", *common, "--out", str(tmp_path / "live.csv")]) == 0
     assert len(server.chat_requests) == 8
+    # --no-cache: the judge cache holds the live run's replies, which would leave no batch.
     code = main(["evaluate", *common, "--out", str(tmp_path / "batch.csv"), "--batch",
-                 "--poll-interval", "0.01", "--out-dir", str(tmp_path / "results")])
+                 "--poll-interval", "0.01", "--out-dir", str(tmp_path / "results"), "--no-cache"])
     err = capsys.readouterr().err
     assert code == 0, err
     assert len(server.chat_requests) == 8  # the batch answered every judge call
@@ -84,8 +85,9 @@ def test_a_killed_bulk_batch_resumes_and_retries_expired_lines_live(
 
     def first() -> None:
         try:
-            run_bulk(files, evaluator(), load_transcript, out_dir=out, concurrency=2,
-                     batch=BatchOptions(sleep=lambda _s: None, on_poll=kill))
+            run_bulk(files, evaluator(), load_transcript, RunOptions(
+                concurrency=2, batch=BatchOptions(sleep=lambda _s: None, on_poll=kill)),
+                out_dir=out)
         except BaseException as exc:  # noqa: BLE001 - the interrupt is the point
             caught.append(exc)
 
@@ -96,9 +98,10 @@ def test_a_killed_bulk_batch_resumes_and_retries_expired_lines_live(
     saved = json.loads((out / STATE_FILE).read_text())
     assert saved["consumed"] is False and not list(out.glob("g*.json"))
 
-    run = BulkRun(AdaptiveLimiter(2))
-    items = run_bulk(files, evaluator(), load_transcript, out_dir=out, concurrency=2,
-                     batch=BatchOptions(sleep=lambda _s: None), run=run)
+    run = run_bulk(files, evaluator(), load_transcript,
+                   RunOptions(concurrency=2, batch=BatchOptions(sleep=lambda _s: None)),
+                   out_dir=out)
+    items = run.items
     uploads = [r for r in server.requests if r.method == "POST" and r.path == "/v1/files"]
     assert len(uploads) == 1  # the resumed run polled the saved batch
     assert run.batch is not None and run.batch.batch_id == saved["parts"][0]["batch_id"]

@@ -106,6 +106,8 @@ def test_judged_bulk_saves_each_result_and_a_rerun_reuses_unchanged_files(
     assert run(argv) == 0
     assert model.calls == 10  # only the edited file
     assert run([*argv, "--no-resume"]) == 0
+    assert model.calls == 10  # evaluated again, but every judge reply is in the judge cache
+    assert run([*argv, "--no-resume", "--no-cache"]) == 0
     assert model.calls == 19
 
 

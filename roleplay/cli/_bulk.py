@@ -1,15 +1,16 @@
 """``roleplay evaluate`` over many transcripts: files, folders and globs, in parallel, resumable.
 
-Each transcript's result is saved as it finishes (``--out-dir``), so a killed run resumes where
-it stopped; the verdicts of all of them go to one JSONL or CSV file for spreadsheets and
-dashboards, and a summary table closes the run. Judge calls share one adaptive limit
-(`roleplay.llm._limiter`); with ``--batch`` they go through the endpoint's Batch API first
-(`roleplay.evals.batch`), the batch's state kept in ``--out-dir`` (else under the cache folder).
+The transcripts go through the one run engine (`roleplay.evals.engine`, as ``roleplay eval``'s
+cases do): judge calls share one adaptive limit, replies come from the judge cache when an
+earlier run (of either command) judged the same transcript, and with ``--batch`` the calls go
+through the endpoint's Batch API first, its state kept in ``--out-dir`` (else under the cache
+folder). Each transcript's result is saved as it finishes (``--out-dir``, `FileRecord` per file
+in the run store), so a killed run resumes where it stopped; the verdicts of all of them go to
+one JSONL or CSV file for spreadsheets and dashboards, and a summary table closes the run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import glob
 import hashlib
@@ -17,27 +18,22 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from roleplay.cache import default_cache_dir
-from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
-from roleplay.evals.batch import (
-    BatchCapable,
-    BatchModel,
-    BatchOptions,
-    BatchReport,
-    BatchRouter,
-    finish,
-    run_batch,
-)
-from roleplay.evals.progress import ProgressBar
+from roleplay.errors import ConfigError
+from roleplay.evals.batch import BatchReport
+from roleplay.evals.engine import Item, ItemResult, ManyResult, evaluate_many
+from roleplay.evals.options import RunOptions
+from roleplay.evals.records import FileRecord
+from roleplay.evals.store import RecordFolder
 from roleplay.evaluate import Evaluation, Evaluator
-from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.report import overall_view
-from roleplay.transcript import Transcript, atomic_write
+from roleplay.transcript import Transcript
 
 __all__ = ["BulkItem", "BulkRun", "expand_inputs", "is_bulk", "run_bulk"]
 
@@ -96,12 +92,6 @@ class BulkItem:
     reused: bool = False
     """Taken from an earlier run's result file instead of being evaluated again."""
 
-    def record(self, digest: str, fingerprint: str) -> dict[str, Any]:
-        return {"file": str(self.file), "sha256": digest, "fingerprint": fingerprint,
-                "error": self.error,
-                "evaluation": None if self.evaluation is None
-                else self.evaluation.model_dump(mode="json")}
-
 
 def _keys(files: Sequence[Path]) -> list[str]:
     used: dict[str, int] = {}
@@ -117,32 +107,38 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _load_earlier(path: Path, digest: str, fingerprint: str) -> Evaluation | None:
+def _earlier(folder: RecordFolder[FileRecord], key: str, digest: str,
+             fingerprint: str) -> Evaluation | None:
     """An earlier run's evaluation of the same bytes with the same evaluator, else ``None``."""
+    record = folder.load(key, lambda r: (r.sha256 == digest and r.fingerprint == fingerprint
+                                         and r.evaluation is not None))
+    if record is None:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if (data.get("sha256") != digest or data.get("fingerprint") != fingerprint
-                or data.get("evaluation") is None):
-            return None
-        return Evaluation.model_validate(data["evaluation"])
-    except (OSError, ValueError):
-        # A half-written or foreign file: evaluate again rather than trust it.
+        return Evaluation.model_validate(record.evaluation)
+    except ValidationError:
+        # Written by another version: evaluate again rather than trust it.
         return None
 
 
 @dataclass
 class BulkRun:
-    """What a bulk run did besides its items: the limit it ended at and the batch, if any."""
+    """A bulk run: every file and what became of it, and what the engine did."""
 
-    limiter: AdaptiveLimiter
-    batch: BatchReport | None = None
+    items: list[BulkItem]
+    """Every input file, in input order."""
+    many: ManyResult
+    """The engine's account of the files evaluated now (limit, batch, usage)."""
+
+    @property
+    def batch(self) -> BatchReport | None:
+        """What batch mode did, when it was on."""
+        return self.many.batch
 
     def notes(self) -> list[str]:
         """Lines for the end of the run."""
-        out = [self.batch.summary()] if self.batch is not None else []
-        lim = self.limiter
-        return [*out, f"concurrency: {lim.describe()} (peak {lim.peak}, halved {lim.decreases} "
-                      f"time(s), {lim.overloads} 429/timeout(s))"]
+        out = [self.many.batch.summary()] if self.many.batch is not None else []
+        return [*out, f"concurrency: {self.many.concurrency()}"]
 
 
 def _batch_dir(out_dir: Path | None, fingerprint: str, digests: dict[str, str]) -> Path:
@@ -157,119 +153,52 @@ def run_bulk(
     files: Sequence[Path],
     evaluator: Evaluator,
     read: Callable[[Path], Transcript],
+    options: RunOptions | None = None,
     *,
-    out_dir: Path | None,
-    concurrency: int,
-    resume: bool = True,
-    limiter: AdaptiveLimiter | None = None,
-    batch: BatchOptions | None = None,
-    run: BulkRun | None = None,
-) -> list[BulkItem]:
-    """Evaluate every file, saving each result as it finishes.
+    out_dir: Path | None = None,
+) -> BulkRun:
+    """Evaluate every file with `roleplay.evals.engine.evaluate_many`, saving each as it ends.
 
-    Judge calls share ``limiter`` (default: an adaptive one starting at ``concurrency``).
-    With ``batch``, the first judge call of each transcript goes through the endpoint's Batch
-    API; failed or unrun lines and re-asks are made live. A file that cannot be read or
-    evaluated is recorded with its error and the run goes on; a configuration error or an
-    empty quota (which would fail every file alike) stops it, with every finished result kept.
-    ``run``, when given, receives the limiter and the batch report.
+    ``options`` paces the judge calls (concurrency, limiter, batch, progress); its ``resume``
+    reuses the results in ``out_dir`` of files whose bytes and evaluator are unchanged. A file
+    that cannot be read or evaluated is recorded with its error and the run goes on; a
+    configuration error or an empty quota (`roleplay.evals.engine.is_fatal`) stops it, with
+    every finished result kept. ``evaluator`` is not changed (the run wraps a copy).
     """
+    options = options or RunOptions()
     items = [BulkItem(f, k) for f, k in zip(files, _keys(files), strict=True)]
     fingerprint = evaluator.fingerprint
     digests = {item.key: _digest(item.file) for item in items}
+    folder = RecordFolder(out_dir, FileRecord) if out_dir is not None else None
     pending: list[BulkItem] = []
     for item in items:
-        earlier = out_dir / f"{item.key}.json" if out_dir is not None else None
-        if resume and earlier is not None and earlier.is_file():
-            item.evaluation = _load_earlier(earlier, digests[item.key], fingerprint)
+        if options.resume and folder is not None:
+            item.evaluation = _earlier(folder, item.key, digests[item.key], fingerprint)
             item.reused = item.evaluation is not None
         if not item.reused:
             pending.append(item)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    limiter = limiter or AdaptiveLimiter(concurrency)
-    if run is not None:
-        run.limiter = limiter
-    judged = evaluator.judge_model is not None and not evaluator.signals_only
-    live = evaluator.judge_model
-    try:
-        if judged:
-            evaluator.judge_model = attach(live, limiter)
-        return _run(items, pending, evaluator, read, out_dir, digests, limiter, batch, run)
-    finally:
-        # The run's wrappers (limiter, batch replies) belong to this run only.
-        evaluator.judge_model = live
+    by_key = {item.key: item for item in items}
 
+    def keep(result: ItemResult) -> None:
+        item = by_key[result.key]
+        item.evaluation, item.error = result.evaluation, result.error
+        if folder is not None:
+            folder.save(item.key, FileRecord(
+                file=str(item.file), sha256=digests[item.key], fingerprint=fingerprint,
+                error=item.error, evaluation=None if item.evaluation is None
+                else item.evaluation.model_dump(mode="json")))
 
-def _run(items: list[BulkItem], pending: list[BulkItem], evaluator: Evaluator,
-         read: Callable[[Path], Transcript], out_dir: Path | None, digests: dict[str, str],
-         limiter: AdaptiveLimiter, batch: BatchOptions | None,
-         run: BulkRun | None) -> list[BulkItem]:
-    fingerprint = evaluator.fingerprint
-    judged = evaluator.judge_model is not None and not evaluator.signals_only
-    live = getattr(evaluator.judge_model, "_model", evaluator.judge_model)
-    router: BatchRouter | None = None
-    batch_dir = _batch_dir(out_dir, fingerprint, digests)
-    if batch is not None and judged and pending:
-        if not isinstance(live, BatchCapable):
-            raise ConfigError("--batch needs the OpenAI-compatible judge model (a Files and "
-                              f"Batch API); {type(live).__name__} has none")
-        router = BatchRouter(live)
-        evaluator.judge_model = BatchModel(evaluator.judge_model, router)
-        readable = []
-        for item in pending:
-            try:
-                readable.append((item.key, read(item.file)))
-            except RoleplayError:
-                pass  # the live pass records the error for this file
-        report = asyncio.run(run_batch(router, readable, evaluator.aevaluate, batch_dir, batch,
-                                       "evaluate"))
-        if run is not None:
-            run.batch = report
-    failed = 0
+    def loader(path: Path) -> Callable[[], Transcript]:
+        return lambda: read(path)
 
-    def status() -> str:
-        return f"{_failures(failed)}, {limiter.describe()}"
-
-    bar = ProgressBar("evaluate", len(items), done=len(items) - len(pending), status=status())
-    limiter.on_change = lambda _limit: bar.set_status(status())
-
-    def one(item: BulkItem) -> None:
-        try:
-            item.evaluation = evaluator.evaluate(read(item.file))
-        except RoleplayError as exc:
-            if isinstance(exc, (ConfigError, QuotaExceededError)) and not isinstance(
-                    exc, TranscriptError):
-                raise
-            item.error = f"{type(exc).__name__}: {exc}"
-        if out_dir is not None:
-            atomic_write(out_dir / f"{item.key}.json",
-                         json.dumps(item.record(digests[item.key], fingerprint), indent=2,
-                                    ensure_ascii=False) + "\n")
-
-    with bar.context():
-        # Files wait for a slot of the limiter, so there are as many threads as it may allow.
-        with ThreadPoolExecutor(max_workers=max(1, limiter.maximum),
-                                thread_name_prefix="evaluate") as pool:
-            futures = {pool.submit(one, item): item for item in pending}
-            try:
-                for future in as_completed(futures):
-                    future.result()
-                    failed += futures[future].error is not None
-                    bar.advance(status())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-    if router is not None:
-        finish(batch_dir)
-        if run is not None and run.batch is not None:
-            run.batch.live_calls = router.live_calls
-    return items
-
-
-def _failures(n: int) -> str:
-    return f"failed {n}"
+    many = evaluate_many(
+        [Item(item.key, loader(item.file)) for item in pending], evaluator,
+        options.pacing(options.make_limiter()), on_result=keep,
+        batch_dir=_batch_dir(out_dir, fingerprint, digests), label="evaluate",
+        finished_earlier=len(items) - len(pending))
+    return BulkRun(items, many)
 
 
 # --- outputs ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from roleplay.cli._common import (
 )
 from roleplay.errors import ConfigError
 from roleplay.evals.baseline import build_report, load_baseline, make_baseline, save_baseline
+from roleplay.evals.options import RunOptions
 from roleplay.evals.render import render_estimate, render_report
 from roleplay.evals.runner import default_model_resolver, estimate_suite, run_suite
 from roleplay.evals.suite import (
@@ -121,27 +122,21 @@ def run(args: argparse.Namespace) -> int:
         cache = SQLiteJudgeCache.in_dir(cache_dir, model=judge_model)
     resolve = default_model_resolver(base_url=args.base_url, api_key=args.api_key,
                                      timeout=args.timeout)
+    options = RunOptions(
+        resolve_model=resolve, model=args.model, settings=settings, samples=args.samples,
+        signals_only=args.signals_only, cache=cache, runs_dir=cache_dir / "runs",
+        resume=not args.no_cache, concurrency=start, max_concurrency=most,
+        adaptive=not args.fixed_concurrency, max_cost=args.max_cost,
+        progress=not args.no_progress, batch=batch_options(args))
     try:
         if args.estimate:
-            estimate = estimate_suite(
-                suite, resolve_model=resolve, model=args.model, settings=settings,
-                samples=args.samples, signals_only=args.signals_only, cache=cache,
-                runs_dir=cache_dir / "runs", resume=not args.no_cache,
-            )
+            estimate = estimate_suite(suite, options)
             _emit(render_estimate(estimate, args.format), args.out, True)
             return 0
         # Read the baseline first: a broken one should fail before any money is spent.
         baseline = load_baseline(baseline_path)
         try:
-            result = run_suite(
-                suite, resolve_model=resolve, model=args.model, settings=settings,
-                samples=args.samples, signals_only=args.signals_only, cache=cache,
-                runs_dir=cache_dir / "runs", resume=not args.no_cache,
-                concurrency=start, max_concurrency=most,
-                adaptive=not args.fixed_concurrency, max_cost=args.max_cost,
-                progress=not args.no_progress,
-                batch=batch_options(args),
-            )
+            result = run_suite(suite, options)
         except KeyboardInterrupt:
             again = ("; the batch id is saved, and the same command polls that batch again"
                      if args.batch else "")

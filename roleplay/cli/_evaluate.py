@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
+from roleplay.cache import SQLiteJudgeCache, default_cache_dir
 from roleplay.cli import _common
 from roleplay.cli._args import out_dir_arg, out_file_arg, samples_arg
 from roleplay.cli._bulk import (
-    BulkRun,
     expand_inputs,
     is_bulk,
     print_summary,
@@ -28,8 +29,8 @@ from roleplay.cli._transcript_args import (
     read_transcript,
 )
 from roleplay.errors import ConfigError
-from roleplay.evaluate import Evaluator
-from roleplay.llm._limiter import AdaptiveLimiter
+from roleplay.evals.options import RunOptions
+from roleplay.evaluate import Evaluator, JudgeCache
 from roleplay.llm.base import ChatModel, ModelSettings
 from roleplay.report import Format, print_report, render
 from roleplay.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
@@ -69,6 +70,12 @@ def register(subparsers: Any) -> None:
                         help="write the report here instead of standard output")
     parser.add_argument("--samples", type=samples_arg, default=1, metavar="K",
                         help="judge samples per transcript (median score, agreement)")
+    parser.add_argument("--cache-dir", type=out_dir_arg, default=None, metavar="DIR",
+                        help="judge cache folder, shared with `roleplay eval` (default: "
+                        "$ROLEPLAY_CACHE_DIR, else .roleplay-cache): an unchanged transcript is "
+                        "never judged twice")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the judge cache")
     parser.add_argument("--max-prompt-tokens", type=_common.positive_int_arg, default=None,
                         metavar="N",
                         help="refuse judge prompts longer than N tokens (default: 100000)")
@@ -136,8 +143,8 @@ def handle(args: argparse.Namespace) -> int:
                               **limits)
         _emit(args, _dry_run(args, evaluator, transcript))
         return 0
-    evaluator = _evaluator(args, rubric)
-    evaluation = evaluator.evaluate(transcript)
+    with _judge_cache(args) as cache:
+        evaluation = _evaluator(args, rubric, cache).evaluate(transcript)
     if fmt == "text" and not args.out:
         shown, context, cut = shorten(evaluation, transcript)
         print_report(shown, transcript=context, line_chars=LINE_CHARS if cut else None)
@@ -155,13 +162,23 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
     return {"max_prompt_tokens": args.max_prompt_tokens} if args.max_prompt_tokens else {}
 
 
-def _evaluator(args: argparse.Namespace, rubric: Rubric) -> Evaluator:
+def _judge_cache(args: argparse.Namespace) -> AbstractContextManager[SQLiteJudgeCache | None]:
+    """The judge cache to use (a context manager that closes it), shared with ``eval``."""
+    if args.signals_only or args.no_cache:
+        return nullcontext(None)
+    from roleplay.llm.openai import resolve_model_name
+
+    return SQLiteJudgeCache.in_dir(args.cache_dir or default_cache_dir(),
+                                   model=resolve_model_name(args.model))
+
+
+def _evaluator(args: argparse.Namespace, rubric: Rubric, cache: JudgeCache | None) -> Evaluator:
     if args.signals_only:
         return Evaluator(rubric, signals_only=True, **_limits(args))
     # Looked up at call time (not imported by name) so tests can substitute a fake model.
     make = cast(Callable[[argparse.Namespace], ChatModel], _common.make_model)
     return Evaluator(rubric, make(args), settings=_settings(args), samples=args.samples,
-                     **_limits(args))
+                     cache=cache, **_limits(args))
 
 
 def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
@@ -174,14 +191,13 @@ def _handle_bulk(args: argparse.Namespace, fmt: str) -> int:
                           "--format jsonl or csv (and --out-dir for a file per transcript)")
     start, most = _common.concurrency_limits(args)
     files = expand_inputs(args.transcript)
-    evaluator = _evaluator(args, load_rubric(args.rubric))
-    limiter = AdaptiveLimiter(start, most,
-                              adaptive=not args.fixed_concurrency)
-    run = BulkRun(limiter)
-    items = run_bulk(files, evaluator, lambda path: read_transcript(args, path),
-                     out_dir=args.out_dir, concurrency=start,
-                     resume=not args.no_resume, limiter=limiter, run=run,
-                     batch=_common.batch_options(args, progress=True))
+    options = RunOptions(concurrency=start, max_concurrency=most,
+                         adaptive=not args.fixed_concurrency, resume=not args.no_resume,
+                         progress=True, batch=_common.batch_options(args, progress=True))
+    with _judge_cache(args) as cache:
+        run = run_bulk(files, _evaluator(args, load_rubric(args.rubric), cache),
+                       lambda path: read_transcript(args, path), options, out_dir=args.out_dir)
+    items = run.items
     data = to_csv(items) if fmt == "csv" else to_jsonl(items) if fmt == "jsonl" else None
     if data is not None and args.out:
         _emit(args, data)

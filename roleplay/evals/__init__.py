@@ -1,9 +1,12 @@
 """Eval suites for rubric and judge changes: labelled cases, agreement, baselines and flips.
 
 Load a suite with `load_suite`, run it with `run_suite` / `arun_suite` (bounded concurrency,
-saved as it goes, resumable, budgeted), then `build_report` checks the suite's thresholds and
-compares with the committed baseline; `render_report` prints it as text, Markdown or JSON.
-The statistics (weighted kappa, Krippendorff's alpha ...) live in `roleplay.evals.stats`.
+saved as it goes, resumable, budgeted; every option is a field of `RunOptions`), then
+`build_report` checks the suite's thresholds and compares with the committed baseline;
+`render_report` prints it as text, Markdown or JSON. Any other set of transcripts goes through
+the same engine with `evaluate_many` / `aevaluate_many`; run folders are kept and listed by
+`RunStore`. The statistics (weighted kappa, Krippendorff's alpha ...) live in
+`roleplay.evals.stats`.
 """
 
 from roleplay.evals.agreement import Agreement, measure_agreement
@@ -22,6 +25,8 @@ from roleplay.evals.baseline import (
     make_baseline,
     save_baseline,
 )
+from roleplay.evals.engine import Item, ItemResult, ManyResult, aevaluate_many, evaluate_many
+from roleplay.evals.options import RunOptions
 from roleplay.evals.render import ReportFormat, render_estimate, render_report
 from roleplay.evals.runner import (
     CaseEstimate,
@@ -35,6 +40,7 @@ from roleplay.evals.runner import (
     run_suite,
 )
 from roleplay.evals.stats import AgreementStats
+from roleplay.evals.store import RunInfo, RunStore
 from roleplay.evals.suite import (
     CaseFile,
     CaseLabel,
@@ -66,11 +72,17 @@ __all__ = [
     "EvalReport",
     "EvalSuite",
     "Flip",
+    "Item",
+    "ItemResult",
     "JudgeConfig",
+    "ManyResult",
     "Mode",
     "ModelResolver",
     "ReportFormat",
     "RunEstimate",
+    "RunInfo",
+    "RunOptions",
+    "RunStore",
     "StatChange",
     "SuiteConfig",
     "SuiteError",
@@ -79,6 +91,7 @@ __all__ = [
     "ThresholdMiss",
     "Thresholds",
     "Tolerance",
+    "aevaluate_many",
     "arun_suite",
     "build_report",
     "case_json_schema",
@@ -86,6 +99,7 @@ __all__ = [
     "compare",
     "default_model_resolver",
     "estimate_suite",
+    "evaluate_many",
     "load_baseline",
     "load_suite",
     "make_baseline",

@@ -12,7 +12,8 @@ from roleplay.evals.stats import AgreementStats, JudgeVerdict, LabelVerdict
 from roleplay.evals.suite import Mode
 from roleplay.llm.base import Usage
 
-__all__ = ["SUITE_NOTE", "CaseEstimate", "CaseRecord", "RunEstimate", "RunSuiteNote", "SuiteResult"]
+__all__ = ["SUITE_NOTE", "CaseEstimate", "CaseRecord", "FileRecord", "RunEstimate", "RunSuiteNote",
+           "SuiteResult"]
 
 _RECORD_VERSION = 1
 SUITE_NOTE = "suite.json"
@@ -29,6 +30,10 @@ class RunSuiteNote(_Frozen):
     """The suite's id."""
     suite_dir: str
     """The suite folder, absolute, as it was when the run was made."""
+    mode: Mode | None = None
+    """``judge`` or ``signals_only`` (``None`` in notes of older runs: see the folder name)."""
+    samples: int | None = None
+    """Judge samples per case (``None`` in notes of older runs)."""
 
 
 class CaseRecord(_Frozen):
@@ -61,6 +66,21 @@ class CaseRecord(_Frozen):
     def has_errors(self) -> bool:
         """True when a criterion ended in ``judge_error`` (such a case is retried on resume)."""
         return any(v.status == "judge_error" for v in self.verdicts.values())
+
+
+class FileRecord(_Frozen):
+    """One transcript file's result, as bulk ``roleplay evaluate --out-dir`` keeps it."""
+
+    file: str
+    """The transcript file as named on the command line."""
+    sha256: str
+    """Hash of the file's bytes; a changed file is judged again."""
+    fingerprint: str
+    """The evaluator fingerprint."""
+    error: str | None = None
+    """Why the file could not be evaluated (such a file is tried again)."""
+    evaluation: dict[str, Any] | None = None
+    """The evaluation as the evaluator serialised it."""
 
 
 class CaseEstimate(_Frozen):

@@ -1,6 +1,6 @@
 """Browse eval run folders: per-criterion agreement, the flip report, each case's verdicts.
 
-A run folder (``<suite>-<judge|signals>-<fingerprint>[-k<n>]/cases/<case>.json``, written by
+A run folder (kept and listed by `roleplay.evals.store.RunStore`, written by
 `roleplay.evals.arun_suite`) holds the verdicts; its suite holds the labels and transcripts. The
 suite is the one the run folder's ``suite.json`` names; for folders without one (older runs), or
 when it has moved, the suite with the run's id under the suites folder given (``--suites``),
@@ -12,9 +12,7 @@ labels. Run and case names in URLs are looked up in the listing, never joined on
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -34,50 +32,26 @@ from roleplay.evals import (
     load_suite,
 )
 from roleplay.evals.agreement import measure_agreement
-from roleplay.evals.records import SUITE_NOTE, RunSuiteNote
 from roleplay.evals.render import cache_versions
 from roleplay.evals.stats import JudgeVerdict, LabelVerdict
+from roleplay.evals.store import RunFolder, RunInfo, RunStore
 from roleplay.evaluate import Evaluation
 from roleplay.rubric import load_rubric
 from roleplay.web.views import esc, page, transcript_html
 
 __all__ = ["Run", "find_runs", "find_suite", "load_run", "missing_suite", "routes"]
 
-_NAME = re.compile(r"^(?P<suite>.+)-(?P<mode>judge|signals)-[0-9a-f]{12}(?:-k(?P<k>\d+))?$")
 _STATS = (("n", "n"), ("accuracy", "acc"), ("pass_kappa", "κ pass"), ("kappa", "κ weighted"),
           ("alpha", "α"), ("mae", "MAE"), ("msd", "MSD"), ("exact", "exact"))
 
 
-@dataclass(frozen=True)
-class Run:
-    """One run folder and what it was a run of."""
-
-    name: str
-    """The folder name."""
-    path: Path
-    """The folder."""
-    suite_id: str
-    """The suite, from the folder name."""
-    signals_only: bool
-    """A signals-only run."""
-    samples: int
-    """Judge samples per case."""
+Run = RunInfo
+"""One run folder and what it was a run of (`roleplay.evals.store.RunInfo`)."""
 
 
 def find_runs(runs_dir: Path) -> list[Run]:
     """Every run folder in ``runs_dir`` (or ``runs_dir`` itself when it is one)."""
-    if (runs_dir / "cases").is_dir():
-        folders = [runs_dir]
-    elif runs_dir.is_dir():
-        folders = sorted(p for p in runs_dir.iterdir() if (p / "cases").is_dir())
-    else:
-        folders = []
-    out = []
-    for folder in folders:
-        if found := _NAME.match(folder.name):
-            out.append(Run(folder.name, folder, found["suite"], found["mode"] == "signals",
-                           int(found["k"] or 1)))
-    return out
+    return RunStore(runs_dir).runs()
 
 
 def _suites(suites_dir: Path) -> dict[str, EvalSuite]:
@@ -96,8 +70,10 @@ def _suites(suites_dir: Path) -> dict[str, EvalSuite]:
 
 
 def _noted_suite(run: Run) -> EvalSuite | None:
+    note = RunFolder(run.path).note()
+    if note is None:
+        return None
     try:
-        note = RunSuiteNote.model_validate_json((run.path / SUITE_NOTE).read_text("utf-8"))
         suite = load_suite(Path(note.suite_dir))
     except (OSError, ValueError, ConfigError):
         return None
@@ -142,18 +118,12 @@ def load_run(run: Run, suite: EvalSuite) -> EvalReport:
     Raises:
         ConfigError: the suite's rubric or baseline cannot be read.
     """
-    records: dict[str, CaseRecord] = {}
-    for path in sorted((run.path / "cases").glob("*.json")):
-        try:
-            record = CaseRecord.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValidationError):
-            continue
-        records[record.case_id] = record
+    records: dict[str, CaseRecord] = RunFolder(run.path).records()
     rubric = load_rubric(suite.rubric_ref())
     thresholds = {c.id: c.pass_threshold for c in rubric.criteria}
     measured = measure_agreement(suite.cases, records, thresholds)
     first = next(iter(records.values()), None)
-    mode: Mode = "signals_only" if run.signals_only else "judge"
+    mode: Mode = run.mode
     result = SuiteResult(
         suite_id=suite.id, mode=mode, fingerprint=first.fingerprint if first else "",
         rubric_id=rubric.id, rubric_version=rubric.version,
