@@ -36,6 +36,7 @@ from roleplay.evals.batch import (
 from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate import Evaluation, Evaluator
 from roleplay.llm._limiter import AdaptiveLimiter, attach
+from roleplay.llm.wrapper import unwrap
 from roleplay.report import overall_view
 from roleplay.transcript import Transcript, atomic_write
 
@@ -193,7 +194,7 @@ def run_bulk(
     judged = evaluator.judge_model is not None and not evaluator.signals_only
     live = evaluator.judge_model
     try:
-        if judged:
+        if judged and live is not None:
             evaluator.judge_model = attach(live, limiter)
         return _run(items, pending, evaluator, read, out_dir, digests, limiter, batch, run)
     finally:
@@ -207,10 +208,10 @@ def _run(items: list[BulkItem], pending: list[BulkItem], evaluator: Evaluator,
          run: BulkRun | None) -> list[BulkItem]:
     fingerprint = evaluator.fingerprint
     judged = evaluator.judge_model is not None and not evaluator.signals_only
-    live = getattr(evaluator.judge_model, "_model", evaluator.judge_model)
+    live = unwrap(evaluator.judge_model)
     router: BatchRouter | None = None
     batch_dir = _batch_dir(out_dir, fingerprint, digests)
-    if batch is not None and judged and pending:
+    if batch is not None and judged and pending and evaluator.judge_model is not None:
         if not isinstance(live, BatchCapable):
             raise ConfigError("--batch needs the OpenAI-compatible judge model (a Files and "
                               f"Batch API); {type(live).__name__} has none")
