@@ -22,6 +22,7 @@ from roleplay.evals.baseline import (
     make_baseline,
     save_baseline,
 )
+from roleplay.evals.batch import BatchOptions
 from roleplay.evals.render import ReportFormat, render_estimate, render_report
 from roleplay.evals.runner import (
     CaseEstimate,
@@ -57,6 +58,7 @@ __all__ = [
     "AgreementStats",
     "Baseline",
     "BaselineVerdict",
+    "BatchOptions",
     "CaseEstimate",
     "CaseFile",
     "CaseLabel",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, ChatRequest, ChatResponse, DeltaCallback
+from roleplay.llm.config import ModelConfig, build_model
 from roleplay.llm.wrapper import WrapperModel, unwrap
 
 __all__ = ["LazyModel", "ModelResolver", "default_model_resolver"]
@@ -97,12 +98,9 @@ class _OpenAIResolver:
         return resolve_endpoint(self._base_url)
 
     def __call__(self, name: str) -> AsyncChatModel:
-        from roleplay.llm.openai import AsyncOpenAIChatModel
-
-        if self._timeout is None:
-            return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
-        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key,
-                                    timeout=self._timeout)
+        return build_model(ModelConfig(model=name, base_url=self._base_url,
+                                       api_key=self._api_key, timeout=self._timeout),
+                           asynchronous=True)
 
 
 def default_model_resolver(*, base_url: str | None = None, api_key: str | None = None,
