@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -36,10 +37,21 @@ class AsyncOnly:
         return ChatResponse(text="ok", model=self.model_name, usage=Usage(calls=1))
 
 
+class Wire(FunctionChatModel):
+    """A function model with a batch wire mapping (no batch replies are loaded)."""
+
+    def batch_body(self, request: ChatRequest) -> dict[str, Any]:
+        return {"messages": [m.content for m in request.messages]}
+
+    def batch_response(self, body: Any, request: ChatRequest,
+                       request_id: str | None = None) -> ChatResponse:
+        raise AssertionError("no batch reply was loaded")
+
+
 def test_unwrap_reaches_the_model_under_the_limiter_and_the_batch_model() -> None:
-    bottom = FunctionChatModel(lambda _r: "ok", model_name="m", endpoint="e://")
+    bottom = Wire(lambda _r: "ok", model_name="m", endpoint="e://")
     limited = attach(bottom, AdaptiveLimiter(2))
-    batched = BatchModel(limited, BatchRouter(bottom))  # type: ignore[arg-type]
+    batched = BatchModel(limited, BatchRouter(bottom))
     assert isinstance(limited, WrapperModel) and limited.wrapped is bottom
     assert batched.wrapped is limited
     assert unwrap(batched) is bottom and unwrap(bottom) is bottom

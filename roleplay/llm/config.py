@@ -12,7 +12,8 @@ The model name, the endpoint and the key come from these sources, most specific 
 
 Files come before the environment because what they name is part of the project's results (a
 cassette records the model name, a suite's baseline was measured with its judge), while the
-environment belongs to one machine. `read_config` applies the order and is the only reader of
+environment belongs to one machine; for that reason ``roleplay eval`` takes its judge's name
+only from ``--model`` or the suite, never from ``ROLEPLAY_MODEL``. `read_config` applies the order and is the only reader of
 those variables; `build_model` turns a configuration into an OpenAI-compatible model (the
 adapters' constructors read the environment through `read_config` too).
 """
@@ -48,7 +49,7 @@ ENV_API_KEY = "OPENAI_API_KEY"
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """One source's model configuration, or the merged result; None means "not set here"."""
+    """One source's model configuration, or the merged result; None or "" is "not set here"."""
 
     model: str | None = None
     """Model name."""
@@ -75,8 +76,9 @@ class ModelConfig:
 
     def fill(self, fallback: ModelConfig) -> ModelConfig:
         """This configuration with each unset field taken from ``fallback``."""
+        # An empty string is unset too, as an empty environment variable or ``--model ""`` is.
         unset = {f.name: getattr(fallback, f.name) for f in fields(self)
-                 if getattr(self, f.name) is None}
+                 if getattr(self, f.name) in (None, "")}
         return replace(self, **unset)
 
 
