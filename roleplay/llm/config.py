@@ -13,9 +13,11 @@ The model name, the endpoint and the key come from these sources, most specific 
 Files come before the environment because what they name is part of the project's results (a
 cassette records the model name, a suite's baseline was measured with its judge), while the
 environment belongs to one machine; for that reason ``roleplay eval`` takes its judge's name
-only from ``--model`` or the suite, never from ``ROLEPLAY_MODEL``. `read_config` applies the order and is the only reader of
-those variables; `build_model` turns a configuration into an OpenAI-compatible model (the
-adapters' constructors read the environment through `read_config` too).
+only from ``--model`` or the suite, never from ``ROLEPLAY_MODEL``.
+
+`read_config` applies the order and is the only reader of those variables; `build_model` turns
+a configuration into an OpenAI-compatible model (the adapters' constructors read the
+environment through `read_config` too).
 """
 
 from __future__ import annotations
