@@ -14,6 +14,8 @@ Example:
     >>> evaluation = Evaluator(judge_model=model).evaluate(transcript)
 """
 
+import typing
+
 from roleplay._version import __version__
 from roleplay.candidates import (
     AsyncCandidate,
@@ -63,7 +65,6 @@ from roleplay.llm.base import (
     ResponseFormat,
     Usage,
 )
-from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
 from roleplay.llm.structured import StructuredResult, acomplete_structured, complete_structured
 from roleplay.persona import (
     CandidateProfile,
@@ -74,13 +75,27 @@ from roleplay.persona import (
     load_candidate,
     load_persona,
 )
+from roleplay.prompts import InterviewerMove
 from roleplay.report import print_report, render
 from roleplay.rubric import Rubric, load_rubric
-from roleplay.session import Interview, InterviewState
+from roleplay.session import (
+    Action,
+    AskCandidate,
+    AskInterviewer,
+    Finished,
+    Interview,
+    InterviewState,
+)
 from roleplay.tokens import count_messages, count_text, estimate_cost
 from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
 
+if typing.TYPE_CHECKING:
+    from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
+
 __all__ = [
+    "Action",
+    "AskCandidate",
+    "AskInterviewer",
     "AsyncCandidate",
     "AsyncChatModel",
     "AsyncOpenAIChatModel",
@@ -98,9 +113,11 @@ __all__ = [
     "Evaluation",
     "Evaluator",
     "Evidence",
+    "Finished",
     "HumanCandidate",
     "Interview",
     "InterviewState",
+    "InterviewerMove",
     "JudgeCache",
     "JudgeOutputError",
     "LLMCandidate",
@@ -149,3 +166,19 @@ __all__ = [
     "print_report",
     "render",
 ]
+
+_LAZY = frozenset({"AsyncOpenAIChatModel", "OpenAIChatModel"})
+
+
+def __getattr__(name: str) -> typing.Any:
+    # The OpenAI adapters import the SDK, most of this package's import time: load them when
+    # first asked for, so ``import roleplay`` stays light (see `roleplay.llm`).
+    if name in _LAZY:
+        import roleplay.llm
+
+        return getattr(roleplay.llm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)

@@ -51,6 +51,7 @@ from roleplay.llm.base import (
     Usage,
 )
 from roleplay.llm.structured import acomplete_structured, complete_structured
+from roleplay.llm.wrapper import WrapperModel
 from roleplay.persona import Persona, Scenario
 from roleplay.prompts import (
     PHASES,
@@ -381,20 +382,12 @@ class InterviewState:
 # Drivers
 
 
-class _Meter:
+class _Meter(WrapperModel):
     """Wraps the interviewer model to sum the usage of every call, failed attempts included."""
 
     def __init__(self, model: ChatModel | AsyncChatModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.usage = Usage()
-
-    @property
-    def model_name(self) -> str:
-        return self.model.model_name
-
-    @property
-    def endpoint(self) -> str:
-        return self.model.endpoint
 
     def take(self) -> Usage:
         usage, self.usage = self.usage, Usage()
@@ -403,16 +396,14 @@ class _Meter:
     def complete(
         self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
     ) -> ChatResponse:
-        assert isinstance(self.model, ChatModel)
-        response = self.model.complete(request, on_delta=on_delta)
+        response = super().complete(request, on_delta=on_delta)
         self.usage = self.usage + response.usage
         return response
 
     async def acomplete(
         self, request: ChatRequest, *, on_delta: DeltaCallback | None = None
     ) -> ChatResponse:
-        assert isinstance(self.model, AsyncChatModel)
-        response = await self.model.acomplete(request, on_delta=on_delta)
+        response = await super().acomplete(request, on_delta=on_delta)
         self.usage = self.usage + response.usage
         return response
 

@@ -189,20 +189,24 @@ def test_configuration_comes_from_the_marker_then_the_ini_then_the_environment(p
     monkeypatch.setenv("ROLEPLAY_JUDGE_MODEL", "env-judge")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    pytester.makeini("[pytest]\nroleplay_model = ini-model\nroleplay_rubric = interview-close\n")
+    pytester.makeini("[pytest]\nroleplay_model = ini-model\nroleplay_rubric = interview-close\n"
+                     "roleplay_base_url = http://127.0.0.1:8/v1\n")
     pytester.makepyfile(test_cfg="""
         import pytest
 
         def test_ini_beats_env(roleplay_config):
             assert (roleplay_config.model, roleplay_config.judge_model) == ("ini-model",
                                                                            "env-judge")
-            assert roleplay_config.base_url == "http://127.0.0.1:9/v1"
+            # The same order for the endpoint as for the model names.
+            assert roleplay_config.base_url == "http://127.0.0.1:8/v1"
             assert roleplay_config.replaying and roleplay_config.api_key == "replay-without-a-key"
             assert "replay-without-a-key" not in repr(roleplay_config)
 
-        @pytest.mark.roleplay(model="marked", judge_model="judge", seed=4, cassette=False)
+        @pytest.mark.roleplay(model="marked", judge_model="judge", seed=4, cassette=False,
+                              base_url="http://127.0.0.1:7/v1")
         def test_marker_beats_ini(roleplay_config):
             assert (roleplay_config.model, roleplay_config.judge_model) == ("marked", "judge")
+            assert roleplay_config.base_url == "http://127.0.0.1:7/v1"
             assert roleplay_config.seed == 4 and not roleplay_config.cassette
             assert not roleplay_config.replaying and roleplay_config.api_key is None
 

@@ -11,6 +11,7 @@ import threading
 
 from roleplay.errors import BudgetExceededError
 from roleplay.llm.base import ChatModel, ChatRequest, ChatResponse, DeltaCallback
+from roleplay.llm.wrapper import WrapperModel
 from roleplay.tokens import estimate_cost
 
 __all__ = ["Budget"]
@@ -44,22 +45,14 @@ class Budget:
             self.spent += cost or 0.0
 
 
-class _Metered:
+class _Metered(WrapperModel):
     def __init__(self, model: ChatModel, budget: Budget) -> None:
-        self.model = model
+        super().__init__(model)
         self.budget = budget
-
-    @property
-    def model_name(self) -> str:
-        return self.model.model_name
-
-    @property
-    def endpoint(self) -> str:
-        return self.model.endpoint
 
     def complete(self, request: ChatRequest, *,
                  on_delta: DeltaCallback | None = None) -> ChatResponse:
         self.budget._check()
-        response = self.model.complete(request, on_delta=on_delta)
-        self.budget._add(self.model.model_name, response)
+        response = super().complete(request, on_delta=on_delta)
+        self.budget._add(self.model_name, response)
         return response

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roleplay.cli._args import (
     concurrency_arg,
@@ -18,10 +18,14 @@ from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 from roleplay.llm.base import ModelSettings
+from roleplay.llm.config import ModelConfig, build_model
+
+if TYPE_CHECKING:
+    from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
 
 __all__ = ["add_cost_args", "add_limit_args", "add_model_args", "batch_options",
            "concurrency_limits", "make_async_model",
-           "make_model", "positive_int_arg"]
+           "make_model", "model_config", "positive_int_arg"]
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -115,13 +119,16 @@ def _timeout(args: argparse.Namespace) -> float:
     return timeout
 
 
-def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Build the sync OpenAI-compatible model from flags and the environment."""
-    from roleplay.llm.openai import OpenAIChatModel
+def model_config(args: argparse.Namespace) -> ModelConfig:
+    """The explicit layer of the model configuration: `add_model_args`' flags."""
+    return ModelConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                       settings=_settings(args), timeout=_timeout(args))
 
+
+def make_model(args: argparse.Namespace) -> OpenAIChatModel:
+    """Build the sync OpenAI-compatible model from flags and the environment."""
     check_base_url(args.base_url)
-    model = OpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                            settings=_settings(args), timeout=_timeout(args))
+    model = build_model(model_config(args))
     try:
         # After the key check, so a missing key is named first.
         check_reachable(args.base_url)
@@ -131,10 +138,7 @@ def make_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return model
 
 
-def make_async_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def make_async_model(args: argparse.Namespace) -> AsyncOpenAIChatModel:
     """Build the async OpenAI-compatible model from flags and the environment."""
-    from roleplay.llm.openai import AsyncOpenAIChatModel
-
     check_base_url(args.base_url)
-    return AsyncOpenAIChatModel(args.model, base_url=args.base_url, api_key=args.api_key,
-                                settings=_settings(args), timeout=_timeout(args))
+    return build_model(model_config(args), asynchronous=True)

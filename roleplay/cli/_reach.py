@@ -13,6 +13,7 @@ import socket
 from urllib.parse import urlsplit
 
 from roleplay.errors import ConfigError, ModelConnectionError
+from roleplay.llm.config import ModelConfig, read_config
 
 __all__ = ["check_base_url", "check_reachable"]
 
@@ -28,7 +29,7 @@ def check_base_url(base_url: str | None) -> None:
         ConfigError: no scheme or host, or an invalid port; the message shows the URL without
             credentials.
     """
-    url = base_url or os.environ.get("OPENAI_BASE_URL")
+    url = read_config(ModelConfig(base_url=base_url)).base_url
     if not url:
         return
     parts = urlsplit(url)
@@ -53,7 +54,7 @@ def check_reachable(base_url: str | None) -> None:
         ModelConnectionError: the host does not resolve, refuses the connection, or does not
             answer within a few seconds; the message names the endpoint (without credentials).
     """
-    url = base_url or os.environ.get("OPENAI_BASE_URL")
+    url = read_config(ModelConfig(base_url=base_url)).base_url
     if not url or any(os.environ.get(name) for name in _PROXY_VARS):
         return
     from roleplay.llm.openai import resolve_endpoint

@@ -25,6 +25,7 @@ from roleplay.evals.baseline import (
     make_baseline,
     save_baseline,
 )
+from roleplay.evals.batch import BatchOptions
 from roleplay.evals.engine import Item, ItemResult, ManyResult, aevaluate_many, evaluate_many
 from roleplay.evals.options import RunOptions
 from roleplay.evals.render import ReportFormat, render_estimate, render_report
@@ -63,6 +64,7 @@ __all__ = [
     "AgreementStats",
     "Baseline",
     "BaselineVerdict",
+    "BatchOptions",
     "CaseEstimate",
     "CaseFile",
     "CaseLabel",

@@ -7,29 +7,44 @@ from collections.abc import Callable
 
 from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, ChatRequest, ChatResponse, DeltaCallback
+from roleplay.llm.config import ModelConfig, build_model
+from roleplay.llm.wrapper import WrapperModel, unwrap
 
 __all__ = ["LazyModel", "ModelResolver", "default_model_resolver"]
 
 ModelResolver = Callable[[str], AsyncChatModel]
 """Turns a model name from ``suite.yaml`` (or ``--model``) into an async chat model."""
 
-class LazyModel:
+class LazyModel(WrapperModel):
     """Defers building the judge model until a call is really needed.
 
     A fully cached or resumed run therefore never constructs the client, so it works without
-    an API key or network.
+    an API key or network. `wrapped` builds it (with ``limiter`` on every call).
     """
 
     def __init__(self, name: str, resolve: ModelResolver,
                  limiter: AdaptiveLimiter | None = None) -> None:
+        # No super().__init__: there is nothing to wrap until `wrapped` builds it.
         self._name = name
         self._resolve = resolve
         self.limiter = limiter
         self.intercept: Callable[[ChatRequest], ChatResponse | None] | None = None
         """Asked first on every call (batch mode): a reply, or None for a live call."""
-        self._model: AsyncChatModel | None = None
+        self._built: AsyncChatModel | None = None
+        self._limited: AsyncChatModel | None = None
         self._endpoint: str | None = None
         self._lock = threading.Lock()
+
+    @property
+    def wrapped(self) -> AsyncChatModel:
+        """The judge model, built on first use; every live call goes through it."""
+        with self._lock:
+            if self._limited is None:
+                self._built = self._resolve(self._name)
+                # Every live call of the run shares one limiter (one slot per attempt).
+                self._limited = (attach(self._built, self.limiter) if self.limiter
+                                 else self._built)
+            return self._limited
 
     @property
     def model_name(self) -> str:
@@ -43,21 +58,12 @@ class LazyModel:
         # the model.
         if self._endpoint is None:
             declared = getattr(self._resolve, "endpoint", None)
-            self._endpoint = declared if isinstance(declared, str) else self.resolve().endpoint
+            self._endpoint = declared if isinstance(declared, str) else self.wrapped.endpoint
         return self._endpoint
 
-    def resolve(self) -> AsyncChatModel:
-        with self._lock:
-            if self._model is None:
-                model = self._resolve(self._name)
-                # Every live call of the run shares one limiter (one slot per attempt).
-                self._model = attach(model, self.limiter) if self.limiter else model
-            return self._model
-
     def unwrapped(self) -> object:
-        """The resolved model itself (for batch mode's wire mapping)."""
-        model = self.resolve()
-        return getattr(model, "_model", model)
+        """The built model itself, below the limiter (for batch mode's wire mapping)."""
+        return unwrap(self)
 
     async def acomplete(self, request: ChatRequest, *,
                         on_delta: DeltaCallback | None = None) -> ChatResponse:
@@ -65,12 +71,12 @@ class LazyModel:
             reply = self.intercept(request)
             if reply is not None:
                 return reply
-        return await self.resolve().acomplete(request, on_delta=on_delta)
+        return await super().acomplete(request, on_delta=on_delta)
 
     async def aclose(self) -> None:
         # The resolver built the model for this run, so the run closes it (its HTTP pool
         # belongs to this event loop).
-        model, self._model = self._model, None
+        model, self._built, self._limited = self._built, None, None
         close = getattr(model, "aclose", None)
         if close is not None:
             await close()
@@ -92,12 +98,9 @@ class _OpenAIResolver:
         return resolve_endpoint(self._base_url)
 
     def __call__(self, name: str) -> AsyncChatModel:
-        from roleplay.llm.openai import AsyncOpenAIChatModel
-
-        if self._timeout is None:
-            return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key)
-        return AsyncOpenAIChatModel(name, base_url=self._base_url, api_key=self._api_key,
-                                    timeout=self._timeout)
+        return build_model(ModelConfig(model=name, base_url=self._base_url,
+                                       api_key=self._api_key, timeout=self._timeout),
+                           asynchronous=True)
 
 
 def default_model_resolver(*, base_url: str | None = None, api_key: str | None = None,

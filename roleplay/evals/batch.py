@@ -44,7 +44,7 @@ from roleplay.errors import ConfigError, RoleplayError
 from roleplay.evals._lock import BatchLock
 from roleplay.evals.progress import ProgressBar
 from roleplay.evaluate.judge import NONCE_PLACEHOLDER, transcript_tag
-from roleplay.llm.base import ChatRequest, ChatResponse, DeltaCallback
+from roleplay.llm.base import AsyncChatModel, ChatModel, ChatRequest, ChatResponse, DeltaCallback
 from roleplay.llm.batch import (
     MAX_BYTES,
     MAX_LINES,
@@ -59,6 +59,7 @@ from roleplay.llm.batch import (
     submit_or_resume,
     wait,
 )
+from roleplay.llm.wrapper import WrapperModel
 
 __all__ = ["STATE_FILE", "BatchCapable", "BatchModel", "BatchOptions", "BatchReport",
            "BatchRouter", "finish", "identity", "run_batch"]
@@ -202,24 +203,17 @@ class BatchRouter:
         return self.model.batch_response(result.body, request, result.request_id)
 
 
-class BatchModel:
-    """A judge model that asks a `BatchRouter` first and calls ``live`` otherwise."""
+class BatchModel(WrapperModel):
+    """A judge model that asks a `BatchRouter` first and calls the wrapped (live) model otherwise.
 
-    def __init__(self, live: Any, router: BatchRouter) -> None:
-        self._live = live
+    Args:
+        live: The model that makes the live calls.
+        router: Gives the batch replies.
+    """
+
+    def __init__(self, live: ChatModel | AsyncChatModel, router: BatchRouter) -> None:
+        super().__init__(live)
         self.router = router
-
-    @property
-    def model_name(self) -> str:
-        """The live model's name."""
-        name: str = self._live.model_name
-        return name
-
-    @property
-    def endpoint(self) -> str:
-        """The live model's endpoint."""
-        endpoint: str = self._live.endpoint
-        return endpoint
 
     def complete(self, request: ChatRequest, *,
                  on_delta: DeltaCallback | None = None) -> ChatResponse:
@@ -227,8 +221,7 @@ class BatchModel:
         reply = self.router.intercept(request)
         if reply is not None:
             return reply
-        response: ChatResponse = self._live.complete(request, on_delta=on_delta)
-        return response
+        return super().complete(request, on_delta=on_delta)
 
     async def acomplete(self, request: ChatRequest, *,
                         on_delta: DeltaCallback | None = None) -> ChatResponse:
@@ -236,8 +229,7 @@ class BatchModel:
         reply = self.router.intercept(request)
         if reply is not None:
             return reply
-        response: ChatResponse = await self._live.acomplete(request, on_delta=on_delta)
-        return response
+        return await super().acomplete(request, on_delta=on_delta)
 
 
 def _custom_id(number: int, key: str, call: int) -> str:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from roleplay.errors import ConfigError, QuotaExceededError, RoleplayError, TranscriptError
-from roleplay.evals._models import LazyModel
 from roleplay.evals._protocols import EvaluatorLike
 from roleplay.evals.batch import (
     BatchCapable,
@@ -43,6 +42,7 @@ from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate
 from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, Usage
+from roleplay.llm.wrapper import unwrap
 from roleplay.tokens import estimate_cost
 from roleplay.transcript import Transcript
 
@@ -125,9 +125,7 @@ class ManyResult:
 
 def _innermost(model: Any) -> Any:
     """The model under the run's wrappers (batch mode needs its wire format)."""
-    if isinstance(model, LazyModel):
-        return model.unwrapped()
-    return getattr(model, "_model", model)
+    return unwrap(model)
 
 
 def _with_judge(evaluator: EvaluatorLike, judge: Any) -> EvaluatorLike:

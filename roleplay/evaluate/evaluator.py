@@ -65,6 +65,7 @@ from roleplay.llm.base import (
     Usage,
 )
 from roleplay.llm.structured import StructuredResult, acomplete_structured, complete_structured
+from roleplay.llm.wrapper import WrapperModel
 from roleplay.rubric import Criterion, Rubric, fingerprint, load_rubric
 from roleplay.tokens import PriceTable, count_messages, count_text, estimate_cost
 from roleplay.transcript import Transcript
@@ -91,23 +92,13 @@ class JudgeCache(Protocol):
         ...
 
 
-class _CountingModel:
+class _CountingModel(WrapperModel):
     """Wraps the judge model to count every call (re-asks and failed calls included)."""
 
-    def __init__(self, model: Any) -> None:
-        self._model = model
+    def __init__(self, model: ChatModel | AsyncChatModel) -> None:
+        super().__init__(model)
         self.calls = 0
         self.usage = Usage()
-
-    @property
-    def model_name(self) -> str:
-        name: str = self._model.model_name
-        return name
-
-    @property
-    def endpoint(self) -> str:
-        endpoint: str = self._model.endpoint
-        return endpoint
 
     @contextmanager
     def paid_on_error(self) -> Iterator[None]:
@@ -126,12 +117,12 @@ class _CountingModel:
     def complete(self, request: ChatRequest, *,
                  on_delta: DeltaCallback | None = None) -> ChatResponse:
         self.calls += 1
-        return self._count(self._model.complete(request, on_delta=on_delta))
+        return self._count(super().complete(request, on_delta=on_delta))
 
     async def acomplete(self, request: ChatRequest, *,
                         on_delta: DeltaCallback | None = None) -> ChatResponse:
         self.calls += 1
-        return self._count(await self._model.acomplete(request, on_delta=on_delta))
+        return self._count(await super().acomplete(request, on_delta=on_delta))
 
 
 @dataclass

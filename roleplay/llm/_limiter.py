@@ -24,14 +24,17 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TypeVar, cast
 
 from roleplay.errors import ConfigError, ModelTimeoutError, RateLimitError
 from roleplay.llm._retry import retry_hint
 from roleplay.llm.base import ChatRequest, ChatResponse, DeltaCallback
+from roleplay.llm.wrapper import AnyChatModel, WrapperModel
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_START_CONCURRENCY", "AdaptiveLimiter", "attach",
            "is_overload"]
+
+M = TypeVar("M", bound=AnyChatModel)
 
 DEFAULT_START_CONCURRENCY = 8
 """Model calls in flight at the start of a run."""
@@ -197,59 +200,33 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class _Limited:
+class _Limited(WrapperModel):
     """A chat model whose every call holds a slot of ``limiter`` (for models without support)."""
 
-    def __init__(self, model: Any, limiter: AdaptiveLimiter) -> None:
-        self._model = model
+    def __init__(self, model: AnyChatModel, limiter: AdaptiveLimiter) -> None:
+        super().__init__(model)
         self.limiter = limiter
 
-    @property
-    def model_name(self) -> str:
-        name: str = self._model.model_name
-        return name
-
-    @property
-    def endpoint(self) -> str:
-        endpoint: str = self._model.endpoint
-        return endpoint
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
-class _LimitedSync(_Limited):
     def complete(self, request: ChatRequest, *,
                  on_delta: DeltaCallback | None = None) -> ChatResponse:
         with self.limiter.slot():
-            response: ChatResponse = self._model.complete(request, on_delta=on_delta)
-        return response
+            return super().complete(request, on_delta=on_delta)
 
-
-class _LimitedAsync(_Limited):
     async def acomplete(self, request: ChatRequest, *,
                         on_delta: DeltaCallback | None = None) -> ChatResponse:
         async with self.limiter.aslot():
-            response: ChatResponse = await self._model.acomplete(request, on_delta=on_delta)
-        return response
+            return await super().acomplete(request, on_delta=on_delta)
 
 
-class _LimitedBoth(_LimitedSync, _LimitedAsync):
-    pass
-
-
-def attach(model: Any, limiter: AdaptiveLimiter) -> Any:
+def attach(model: M, limiter: AdaptiveLimiter) -> M:
     """``model`` with ``limiter`` on every call.
 
     The OpenAI adapters take it with ``use_limiter`` (a slot per attempt, inside the retry
-    loop); any other model is wrapped so that each call holds a slot.
+    loop); any other model is wrapped in a `WrapperModel` whose every call holds a slot.
     """
     use = getattr(model, "use_limiter", None)
     if callable(use):
         use(limiter)
         return model
-    sync, asy = callable(getattr(model, "complete", None)), callable(
-        getattr(model, "acomplete", None))
-    if sync and asy:
-        return _LimitedBoth(model, limiter)
-    return _LimitedAsync(model, limiter) if asy else _LimitedSync(model, limiter)
+    # The wrapper has both methods; each one it forwards is one ``model`` has.
+    return cast(M, _Limited(model, limiter))

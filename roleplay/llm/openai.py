@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -79,6 +78,7 @@ from roleplay.llm.base import (
     Usage,
     check_finish,
 )
+from roleplay.llm.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ModelConfig, read_config
 from roleplay.tokens import count_messages, count_text
 
 __all__ = [
@@ -94,16 +94,11 @@ __all__ = [
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gpt-4o-mini"
-"""The model used when neither ``model=`` nor ``ROLEPLAY_MODEL`` names one."""
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-"""OpenAI's API, used when neither ``base_url=`` nor ``OPENAI_BASE_URL`` is set."""
-
 
 
 def resolve_model_name(model: str | None = None) -> str:
     """``model``, else ``$ROLEPLAY_MODEL``, else `DEFAULT_MODEL`: the name the adapter sends."""
-    return model or os.environ.get("ROLEPLAY_MODEL") or DEFAULT_MODEL
+    return read_config(ModelConfig(model=model)).model_name
 
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
@@ -133,7 +128,7 @@ def resolve_endpoint(base_url: str | None = None) -> str:
     ``base_url``, else ``$OPENAI_BASE_URL``, else `DEFAULT_BASE_URL`, without credentials,
     query or trailing slash: the value of the adapters' ``endpoint``.
     """
-    return _clean_url(base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+    return _clean_url(read_config(ModelConfig(base_url=base_url)).url)
 
 
 def _detail(exc: openai.APIError) -> str:
@@ -316,8 +311,9 @@ class _Base:
     ) -> None:
         if not timeout > 0:
             raise ConfigError(f"must be positive, got {timeout}", field="timeout")
-        self._model_name = resolve_model_name(model)
-        self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        config = read_config(ModelConfig(model=model, base_url=base_url))
+        self._model_name = config.model_name
+        self._base_url = config.url
         self.settings = settings or ModelSettings()
         self.policy = retry or RetryPolicy(max_attempts=max_attempts,
                                            max_retry_seconds=max_retry_seconds)
@@ -374,7 +370,7 @@ class _Base:
         # Tenacity is the one network retry layer, so every SDK client runs with max_retries=0,
         # an injected one included (with_options copies it).
         if client is None:
-            key = api_key or os.environ.get("OPENAI_API_KEY")
+            key = read_config(ModelConfig(api_key=api_key)).api_key
             if not key:
                 raise MissingAPIKeyError()
             client = build(api_key=key, base_url=self._base_url, max_retries=0,

@@ -12,13 +12,14 @@ its fixtures or markers:
 - ``roleplay_pass_k(trial, k=5, min_rate=0.8)`` runs a trial k times and asserts the pass
   rate; every pass^k result is listed in pytest's terminal summary.
 
-Configuration, most specific first: ``@pytest.mark.roleplay(model=..., judge_model=...,
-base_url=..., rubric=..., temperature=..., seed=..., cassette=True)``; the ini options
-``roleplay_model``, ``roleplay_judge_model``, ``roleplay_rubric``, ``roleplay_cassettes``; the
-environment (``ROLEPLAY_MODEL``, ``ROLEPLAY_JUDGE_MODEL``). The endpoint comes from the marker
-or ``OPENAI_BASE_URL`` (then ``roleplay_base_url``), the key from ``OPENAI_API_KEY``. Model names
-are part of each recorded request, so set them in the project's pytest configuration rather
-than only in the environment of the machine that records.
+Configuration, most specific first (the order of `roleplay.llm.config`, for every field):
+``@pytest.mark.roleplay(model=..., judge_model=..., base_url=..., rubric=..., temperature=...,
+seed=..., cassette=True)``; the ini options ``roleplay_model``, ``roleplay_judge_model``,
+``roleplay_base_url``, ``roleplay_rubric``, ``roleplay_cassettes``; the environment
+(``ROLEPLAY_MODEL``, ``ROLEPLAY_JUDGE_MODEL``, ``OPENAI_BASE_URL``); the key comes from
+``OPENAI_API_KEY``. The judge model falls back to the interviewer's. Model names are part of
+each recorded request, so set them in the project's pytest configuration rather than only in
+the environment of the machine that records.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class RoleplayTestConfig:
     judge_model: str
     """Judge model."""
     base_url: str | None
-    """Endpoint (None: the library's default)."""
+    """Endpoint (None: the library's default, OpenAI's API)."""
     rubric: str | None
     """Rubric id or path for ``roleplay_evaluator`` (None: the shipped rubric)."""
     temperature: float
@@ -71,7 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The ``roleplay_*`` ini options."""
     parser.addini("roleplay_model", "model for the interviewer and candidates in roleplay tests")
     parser.addini("roleplay_judge_model", "judge model in roleplay tests (default: roleplay_model)")
-    parser.addini("roleplay_base_url", "endpoint when OPENAI_BASE_URL is not set")
+    parser.addini("roleplay_base_url", "endpoint of roleplay tests (before OPENAI_BASE_URL)")
     parser.addini("roleplay_rubric", "rubric id or path for the roleplay_evaluator fixture")
     parser.addini("roleplay_cassettes", "record roleplay fixtures' calls to cassettes",
                   type="bool", default=True)
@@ -127,26 +128,28 @@ def _config(request: pytest.FixtureRequest) -> RoleplayTestConfig:
                                 f"{', '.join(unknown)}; it takes {', '.join(sorted(_MARKER_KEYS))}")
     ini = request.config.getini
 
-    def pick(key: str, ini_name: str, env: str) -> str | None:
-        return given.get(key) or ini(ini_name) or os.environ.get(env) or None
+    from roleplay.llm.config import ModelConfig, read_config
 
-    from roleplay.llm.openai import resolve_model_name
-
-    model = resolve_model_name(pick("model", "roleplay_model", "ROLEPLAY_MODEL"))
+    # One order for every field (roleplay.llm.config): the marker, the ini file, the environment.
+    config = read_config(
+        ModelConfig(model=given.get("model"), base_url=given.get("base_url")),
+        ModelConfig(model=ini("roleplay_model") or None,
+                    base_url=ini("roleplay_base_url") or None))
+    judge = read_config(ModelConfig(model=given.get("judge_model")),
+                        ModelConfig(model=ini("roleplay_judge_model") or None), judge=True)
     cassette = _wants_cassette(request.node)
     replaying = cassette and _has_recording(request.config) and (
         request.getfixturevalue("record_mode") == "none")
     return RoleplayTestConfig(
-        model=model,
-        judge_model=pick("judge_model", "roleplay_judge_model", "ROLEPLAY_JUDGE_MODEL") or model,
-        base_url=given.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-        or ini("roleplay_base_url") or None,
+        model=config.model_name,
+        judge_model=judge.model or config.model_name,
+        base_url=config.base_url,
         rubric=given.get("rubric") or ini("roleplay_rubric") or None,
         temperature=float(given.get("temperature", 0.0)),
         seed=given.get("seed"),
         cassette=cassette,
         replaying=replaying,
-        api_key=os.environ.get("OPENAI_API_KEY") or (_REPLAY_KEY if replaying else None),
+        api_key=config.api_key or (_REPLAY_KEY if replaying else None),
     )
 
 
@@ -184,16 +187,15 @@ def _check_played(request: pytest.FixtureRequest, cassette: Any) -> None:
 
 
 def _open_model(config: RoleplayTestConfig, name: str) -> Any:
-    from roleplay.llm._retry import RetryPolicy
     from roleplay.llm.base import ModelSettings
-    from roleplay.llm.openai import OpenAIChatModel
+    from roleplay.llm.config import ModelConfig, build_model
 
-    return OpenAIChatModel(
-        name, base_url=config.base_url, api_key=config.api_key,
+    return build_model(ModelConfig(
+        model=name, base_url=config.base_url, api_key=config.api_key,
         settings=ModelSettings(temperature=config.temperature, seed=config.seed),
         # Replaying, a request missing from the cassette fails at once instead of retrying.
-        max_attempts=1 if config.replaying else RetryPolicy().max_attempts,
-    )
+        max_attempts=1 if config.replaying else None,
+    ))
 
 
 def _model_fixture(request: pytest.FixtureRequest, config: RoleplayTestConfig,
