@@ -42,7 +42,7 @@ from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate
 from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, Usage
-from roleplay.llm.wrapper import unwrap
+from roleplay.llm.wrapper import AnyChatModel, unwrap
 from roleplay.tokens import estimate_cost
 from roleplay.transcript import Transcript
 
@@ -181,10 +181,10 @@ async def aevaluate_many(
     options = (options or RunOptions()).checked()
     _check(items, options)
     limiter = options.make_limiter()
-    judge = getattr(evaluator, "judge_model", None)
+    judge: AnyChatModel | None = getattr(evaluator, "judge_model", None)
     judged = judge is not None and not getattr(evaluator, "signals_only", False)
     run_judge = judge
-    if judged and getattr(judge, "limiter", None) is not limiter:
+    if judge is not None and judged and getattr(judge, "limiter", None) is not limiter:
         run_judge = attach(judge, limiter)
     router: BatchRouter | None = None
     if options.batch is not None and judged and items:
@@ -195,6 +195,7 @@ async def aevaluate_many(
             raise ConfigError("--batch needs the OpenAI-compatible judge model (a Files and "
                               f"Batch API); {type(live).__name__} has none")
         router = BatchRouter(live)
+        assert run_judge is not None  # judged
         run_judge = BatchModel(run_judge, router)
     run_ev = evaluator if run_judge is judge else _with_judge(evaluator, run_judge)
     report: BatchReport | None = None
