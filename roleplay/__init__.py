@@ -52,6 +52,7 @@ from roleplay.evaluate import (
     Signals,
     compute_signals,
 )
+from roleplay.importing import load_transcript, parse_plain_text
 from roleplay.leaks import Leak, find_leaks
 from roleplay.llm.base import (
     AsyncChatModel,
@@ -78,7 +79,7 @@ from roleplay.report import print_report, render
 from roleplay.rubric import Rubric, load_rubric
 from roleplay.session import Interview, InterviewState
 from roleplay.tokens import count_messages, count_text, estimate_cost
-from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
+from roleplay.transcript import Transcript, Turn
 
 __all__ = [
     "AsyncCandidate",

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from roleplay.importing import load_transcript
 from roleplay.testing import OpenAICompatServer
-from roleplay.transcript import load_transcript
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

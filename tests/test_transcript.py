@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from roleplay.errors import TranscriptError
+from roleplay.importing import load_transcript, parse_plain_text
 from roleplay.llm.base import Usage
-from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
+from roleplay.transcript import Transcript, Turn
 
 MULTILINE = """# Acme Freight, hiring manager round
 Interviewer: Thanks for coming in.

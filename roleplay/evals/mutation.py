@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from roleplay.candidates import LLMCandidate
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatModel, ModelSettings, Usage
 from roleplay.persona import (
     ID_PATTERN,
@@ -47,7 +48,7 @@ from roleplay.persona import (
 )
 from roleplay.rubric import Rubric, load_rubric
 from roleplay.session import Interview
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 __all__ = [
     "CheckResult",
