@@ -33,6 +33,9 @@ roleplay_model = "gpt-4o-mini"
 TEN_LINES = """
 from roleplay.testing import assert_verdicts, simulate
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 def test_a_strong_candidate_confirms_next_steps(roleplay_model, roleplay_evaluator):
     transcript = simulate("persona.yaml", "strong-closer", model=roleplay_model)
     assert_verdicts(roleplay_evaluator.evaluate(transcript), passed=["next_steps"])
