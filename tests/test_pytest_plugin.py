@@ -18,6 +18,8 @@ from roleplay.persona import load_candidate, load_persona
 from roleplay.testing import OpenAICompatServer, simulation_responder
 
 pytest_plugins = ["pytester"]
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "pytest_project"
@@ -32,9 +34,6 @@ roleplay_model = "gpt-4o-mini"
 # The whole of a new project's test: ten lines, no conftest.
 TEN_LINES = """
 from roleplay.testing import assert_verdicts, simulate
-
-# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
-pytestmark = pytest.mark.slow
 
 def test_a_strong_candidate_confirms_next_steps(roleplay_model, roleplay_evaluator):
     transcript = simulate("persona.yaml", "strong-closer", model=roleplay_model)
