@@ -14,6 +14,7 @@ Three rules, each a test:
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -80,6 +81,7 @@ def modules() -> list[tuple[str, Path]]:
 MODULES = dict(modules())
 
 
+@functools.cache
 def imports(path: Path, module: str) -> list[str]:
     """The ``roleplay`` modules ``module`` imports (``from pkg import sub`` names ``pkg.sub``).
 
@@ -107,6 +109,7 @@ def imports(path: Path, module: str) -> list[str]:
     return [n for n in found if n == ROOT or n.startswith(ROOT + ".")]
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     """Module -> the modules it imports (each resolved to the longest existing module name)."""
     out: dict[str, set[str]] = {}

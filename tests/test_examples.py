@@ -14,6 +14,9 @@ import pytest
 from roleplay.importing import load_transcript
 from roleplay.testing import OpenAICompatServer
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
