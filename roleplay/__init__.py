@@ -54,6 +54,7 @@ from roleplay.evaluate import (
     Signals,
     compute_signals,
 )
+from roleplay.importing import load_transcript, parse_plain_text
 from roleplay.leaks import Leak, find_leaks
 from roleplay.llm.base import (
     AsyncChatModel,
@@ -87,7 +88,7 @@ from roleplay.session import (
     InterviewState,
 )
 from roleplay.tokens import count_messages, count_text, estimate_cost
-from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
+from roleplay.transcript import Transcript, Turn
 
 if typing.TYPE_CHECKING:
     from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel

@@ -1,26 +1,25 @@
-"""Interviewer personas, candidate profiles and scenarios: strict models and a safe loader."""
+"""Interviewer personas, candidate profiles and scenarios: strict models, loaded by id or path.
+
+The files are read by the strict YAML loader (`roleplay._yaml`) and ids are resolved by
+`roleplay._ids`, as rubrics and eval suites are.
+"""
 
 from __future__ import annotations
 
-import difflib
 import json
-import logging
 import os
-import re
-import types
-from collections.abc import Hashable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
-from yaml.constructor import ConstructorError
+from pydantic import BaseModel, ConfigDict, Field
 
+from roleplay._ids import ID_PATTERN, list_ids, require_folder, resolve_ref
+from roleplay._yaml import load_yaml_model
 from roleplay.errors import ConfigError
 
 __all__ = [
+    "ID_PATTERN",
     "Behaviour",
     "CandidateBehaviour",
     "CandidateProfile",
@@ -46,10 +45,6 @@ __all__ = [
 ]
 
 Stage = Literal["phone_screen", "hiring_manager", "panel", "final"]
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-"""Persona and candidate ids: the file name without ``.yaml``. Always use ``fullmatch``."""
-
-logger = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -272,9 +267,6 @@ class Scenario(_Strict):
     """Extra situation notes for the interviewer (e.g. "running ten minutes late")."""
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
 def default_persona_dir() -> Path:
     """The personas shipped with the package (``roleplay/_personas`` in a wheel).
 
@@ -284,277 +276,6 @@ def default_persona_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "personas"
-
-
-# --- YAML -------------------------------------------------------------------------------------
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_TAG_PREFIX = "tag:yaml.org,2002:"
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that rejects duplicate keys, which PyYAML silently overwrites."""
-
-    def construct_mapping(
-        self, node: yaml.MappingNode, deep: bool = False
-    ) -> dict[Hashable, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue  # `<<: *base` merges may legitimately be overridden
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                continue  # unhashable: the base class reports it with a proper message
-            if duplicate:
-                raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _yaml_path_at(text: str, line: int, column: int) -> str | None:
-    """The dotted key path of the node starting at (line, column), 0-based, if any."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    target = (line, column)
-    visited: set[int] = set()
-
-    def walk(node: yaml.Node, path: list[str]) -> list[str] | None:
-        if id(node) in visited:  # aliases can make the node graph cyclic
-            return None
-        visited.add(id(node))
-        children: list[tuple[str, yaml.Node | None, yaml.Node]] = []
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                children.append((str(name), key_node, value_node))
-        elif isinstance(node, yaml.SequenceNode):
-            children = [(str(i), None, item) for i, item in enumerate(node.value)]
-        for name, key_node, value_node in children:
-            here = [*path, name]
-            for candidate in (key_node, value_node):
-                if candidate is not None and (
-                    candidate.start_mark.line, candidate.start_mark.column
-                ) == target:
-                    return here
-            found = walk(value_node, here)
-            if found:
-                return found
-        return None
-
-    found = walk(root, []) if root is not None else None
-    return ".".join(found) if found else None
-
-
-def _yaml_error(exc: yaml.YAMLError, text: str, path: Path) -> ConfigError:
-    mark = getattr(exc, "problem_mark", None)
-    problem = str(getattr(exc, "problem", None) or exc).strip()
-    field: str | None = None
-    if mark is not None:
-        where = _yaml_path_at(text, mark.line, mark.column)
-        field = f"{where} (line {mark.line + 1})" if where else f"line {mark.line + 1}"
-    if isinstance(exc, ConstructorError) and "could not determine a constructor" in problem:
-        tag = re.search(r"'([^']+)'", problem)
-        shown = tag.group(1) if tag else "?"
-        if shown.startswith(_TAG_PREFIX):
-            shown = "!!" + shown[len(_TAG_PREFIX):]
-        message = f"YAML tag {shown} is not allowed: these files hold plain data only"
-    elif isinstance(exc, ConstructorError):
-        message = problem
-    else:
-        context = getattr(exc, "context", None)
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    return ConfigError(" ".join(message.split()), path=str(path), field=field)
-
-
-# --- validation errors ------------------------------------------------------------------------
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip ``Annotated`` and ``Optional`` so the underlying type can be inspected."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
-    """The model class that validates the mapping at ``loc``, when it can be worked out."""
-    tp: Any = model
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif get_origin(tp) in (list, tuple, set, frozenset):
-            tp = get_args(tp)[0]
-        elif get_origin(tp) is dict:
-            tp = get_args(tp)[1]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _describe(err: ErrorDetails, model: type[BaseModel]) -> str:
-    kind, loc = err["type"], err["loc"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        owner = _model_at(model, loc[:-1])
-        message = "unknown key"
-        if owner is not None:
-            allowed = list(owner.model_fields)
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            if close:
-                message += f" (did you mean {close[0]!r}?)"
-            message += "; allowed keys: " + ", ".join(allowed)
-        return message
-    return f"{err['msg']} (got {_shown(err.get('input'))})"
-
-
-def _loc(err: ErrorDetails) -> str:
-    return ".".join(str(p) for p in err["loc"])
-
-
-def _format_error(exc: ValidationError, model: type[BaseModel]) -> tuple[str | None, str]:
-    errors = exc.errors()
-    first = errors[0]
-    message = _describe(first, model)
-    if len(errors) > 1:
-        others = ", ".join(_loc(e) or "<top level>" for e in errors[1:4])
-        more = "" if len(errors) <= 4 else ", ..."
-        message += f" (and {len(errors) - 1} more: {others}{more})"
-    return _loc(first) or None, message
-
-
-# --- loading ----------------------------------------------------------------------------------
-
-
-def load_yaml_model(path: Path, model: type[M], *, extra: dict[str, Any] | None = None,
-                    schema_hint: str | None = None) -> M:
-    """Read ``path`` with a safe YAML loader and validate it as ``model``.
-
-    Only plain YAML data is accepted: object tags such as ``!!python/object/apply`` are refused,
-    and so are duplicate keys (which YAML would otherwise silently overwrite).
-
-    Args:
-        path: The YAML file.
-        model: The pydantic model to validate the top-level mapping as.
-        extra: Keys to add to the mapping (e.g. ``{"id": <file stem>}``); a file may repeat
-            such a key only with the same value.
-        schema_hint: Where the format is described, added to the message of a missing or
-            unknown field.
-
-    Raises:
-        ConfigError: unreadable file, bad YAML, not a mapping, or a schema violation; the
-            message names the file and the field (or line).
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError("not UTF-8 text", path=str(path)) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror}", path=str(path)) from exc
-    try:
-        # A SafeLoader subclass: plain data only, never arbitrary objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, text, path) from exc
-    if data is None:
-        raise ConfigError("the file is empty; expected a mapping of fields", path=str(path))
-    if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping of fields at the top level, got {_shown(data)}",
-                          path=str(path))
-    if extra:
-        for key, value in extra.items():
-            if key in data and data[key] != value:
-                raise ConfigError(f"must be {value!r} (the file name) or left out",
-                                  path=str(path), field=key)
-            data[key] = value
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        field, message = _format_error(exc, model)
-        if schema_hint and exc.errors()[0]["type"] in ("missing", "extra_forbidden"):
-            # A missing or unknown field means the format is not known yet: say where it is.
-            message += f"; {schema_hint}"
-        raise ConfigError(message, path=str(path), field=field) from exc
-
-
-def _resolve(ref: str | os.PathLike[str], folder: Path, kind: str) -> tuple[Path, str]:
-    # Only an explicit path (a PathLike, or a name ending in .yaml/.yml) is read as a file;
-    # every other string must be a plain id, so "../../etc/passwd" never touches the disk.
-    if isinstance(ref, os.PathLike) or str(ref).endswith((".yaml", ".yml")):
-        path = Path(ref)
-        if not path.is_file():
-            raise ConfigError(f"no {kind} file here", path=str(path))
-        if not ID_PATTERN.fullmatch(path.stem):
-            raise ConfigError(f"the file name must be a valid {kind} id "
-                              f"({ID_PATTERN.pattern}, e.g. 'my-interviewer.yaml')",
-                              path=str(path))
-        return path.resolve(), path.stem
-    name = str(ref)
-    if not ID_PATTERN.fullmatch(name):
-        raise ConfigError(
-            f"invalid {kind} id {name!r}: an id is a file name without '.yaml' made of "
-            "lower-case letters, digits, '-' and '_' (at most 64 characters); "
-            "to load a file, pass a path ending in .yaml"
-        )
-    base = folder.resolve()
-    for suffix in (".yaml", ".yml"):
-        path = (base / f"{name}{suffix}").resolve()
-        if not path.is_relative_to(base):  # e.g. a symlink pointing out of the folder
-            raise ConfigError(f"{kind} id {name!r} resolves outside {base}")
-        if path.is_file():
-            return path, name
-    known = _ids(base)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ConfigError(f"no {kind} {name!r} in {base}{hint}; known: {', '.join(known) or 'none'}")
-
-
-def _ids(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    found: set[str] = set()
-    for path in folder.iterdir():
-        if path.suffix not in (".yaml", ".yml") or not path.is_file():
-            continue
-        if ID_PATTERN.fullmatch(path.stem):
-            found.add(path.stem)
-        else:
-            logger.warning("skipping %s: the file name is not a valid id (%s)",
-                           path, ID_PATTERN.pattern)
-    return sorted(found)
-
-
-def _folder(folder: Path | None, default: Path, kind: str) -> Path:
-    base = folder if folder is not None else default
-    if not base.is_dir():
-        raise ConfigError(f"no {kind} folder here", path=str(base))
-    return base
 
 
 def load_persona(ref: str | os.PathLike[str], *, folder: Path | None = None) -> Persona:
@@ -569,7 +290,7 @@ def load_persona(ref: str | os.PathLike[str], *, folder: Path | None = None) -> 
         ConfigError: invalid or unknown id (the message lists the known ones), a path outside
             the folder, bad YAML or a schema error.
     """
-    path, pid = _resolve(ref, folder or default_persona_dir(), "persona")
+    path, pid = resolve_ref(ref, folder or default_persona_dir(), "persona")
     return load_yaml_model(path, Persona, extra={"id": pid}, schema_hint=(
         "every field is described in the README's 'Persona format' and in "
         "`roleplay personas --schema persona`"))
@@ -581,7 +302,8 @@ def load_candidate(ref: str | os.PathLike[str], *, folder: Path | None = None) -
     Raises:
         ConfigError: as :func:`load_persona`.
     """
-    path, cid = _resolve(ref, folder or default_persona_dir() / "candidates", "candidate profile")
+    path, cid = resolve_ref(ref, folder or default_persona_dir() / "candidates",
+                            "candidate profile")
     return load_yaml_model(path, CandidateProfile, extra={"id": cid}, schema_hint=(
         "the format is in `roleplay personas --schema candidate`"))
 
@@ -592,8 +314,8 @@ def list_personas(folder: Path | None = None) -> list[Persona]:
     Raises:
         ConfigError: the folder does not exist, or a persona in it is invalid.
     """
-    base = _folder(folder, default_persona_dir(), "persona")
-    return [load_persona(pid, folder=base) for pid in _ids(base)]
+    base = require_folder(folder, default_persona_dir(), "persona")
+    return [load_persona(pid, folder=base) for pid in list_ids(base)]
 
 
 def list_candidates(folder: Path | None = None) -> list[CandidateProfile]:
@@ -602,8 +324,9 @@ def list_candidates(folder: Path | None = None) -> list[CandidateProfile]:
     Raises:
         ConfigError: the folder does not exist, or a profile in it is invalid.
     """
-    base = _folder(folder, default_persona_dir() / "candidates", "candidate profile")
-    return [load_candidate(cid, folder=base) for cid in _ids(base)]
+    base = require_folder(folder, default_persona_dir() / "candidates",
+                          "candidate profile")
+    return [load_candidate(cid, folder=base) for cid in list_ids(base)]
 
 
 _SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -31,9 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from roleplay._ids import ID_PATTERN, list_ids, resolve_ref
+from roleplay._yaml import load_yaml_model
 from roleplay.errors import ConfigError
 from roleplay.llm.base import ModelSettings
 
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 DEFAULT_RUBRIC = "interview-close"
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CRITERION_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LEVELS = (1, 2, 3, 4, 5)
 
@@ -358,7 +358,7 @@ class Rubric(_Strict):
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not ID_PATTERN.match(value):
+        if not ID_PATTERN.fullmatch(value):
             raise ValueError(f"invalid rubric id {value!r}: ids match {ID_PATTERN.pattern}")
         return value
 
@@ -426,46 +426,6 @@ def default_rubric_dir() -> Path:
     return Path(str(resources.files("roleplay"))) / "rubrics"
 
 
-def _resolve(ref: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
-    text = os.fspath(ref)
-    # Only an explicit path (a PathLike, or a name ending in .yaml/.yml) is read as a file; any
-    # other string must be a plain id, so "../../etc/passwd" or "/etc/passwd" never reaches the
-    # disk (the same rule as personas).
-    if isinstance(ref, os.PathLike) or text.endswith((".yaml", ".yml")):
-        path = Path(text).resolve()
-        if not path.is_file():
-            raise ConfigError("no rubric file here", path=str(path))
-        return path, None
-    if not ID_PATTERN.fullmatch(text):  # match() would accept a trailing newline
-        raise ConfigError(f"invalid rubric id {text!r}: ids match {ID_PATTERN.pattern} "
-                          "(lower-case letters, digits, '-' and '_'), or pass a path to a .yaml "
-                          "file")
-    base = folder.resolve()
-    for suffix in (".yaml", ".yml"):
-        path = (base / f"{text}{suffix}").resolve()
-        if not path.is_relative_to(base):
-            raise ConfigError(f"rubric id {text!r} resolves outside the rubric folder")
-        if path.is_file():
-            return path, text
-    known = ", ".join(r for r in _ids(base)) or "none"
-    raise ConfigError(f"no rubric {text!r}; shipped rubrics: {known}")
-
-
-def _ids(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.iterdir()
-                  if p.suffix in (".yaml", ".yml") and ID_PATTERN.match(p.stem))
-
-
-def _field_and_message(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return loc, msg + more
-
-
 def load_rubric(
     ref: str | os.PathLike[str] = DEFAULT_RUBRIC, *, folder: Path | None = None
 ) -> Rubric:
@@ -476,22 +436,10 @@ def load_rubric(
             or a schema error (unknown field, missing level, duplicate criterion id, unknown
             cap rule ...); the message names the file and the field.
     """
-    path, expected_id = _resolve(ref, folder or default_rubric_dir())
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror}", path=str(path)) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}".replace("\n", " "), path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping at the top level", path=str(path))
-    try:
-        rubric = Rubric.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _field_and_message(exc)
-        raise ConfigError(msg, path=str(path), field=loc) from exc
+    path, expected_id = resolve_ref(ref, folder or default_rubric_dir(), "rubric",
+                                    name_is_id=False)
+    rubric = load_yaml_model(path, Rubric, schema_hint=(
+        "the format is in the README's 'The rubric' and `roleplay.rubric.rubric_json_schema()`"))
     if expected_id is not None and rubric.id != expected_id:
         raise ConfigError(f"must be {expected_id!r} (the file name)", path=str(path), field="id")
     return rubric
@@ -500,7 +448,7 @@ def load_rubric(
 def list_rubrics(folder: Path | None = None) -> list[Rubric]:
     """Every rubric in ``folder`` (default: the shipped ones), sorted by id."""
     base = folder or default_rubric_dir()
-    return [load_rubric(rid, folder=base) for rid in _ids(base)]
+    return [load_rubric(rid, folder=base) for rid in list_ids(base)]
 
 
 def rubric_json_schema() -> str:

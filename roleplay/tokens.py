@@ -19,7 +19,7 @@ import tiktoken
 from pydantic import BaseModel, ConfigDict
 
 from roleplay.errors import ConfigError
-from roleplay.llm.base import Message, Usage
+from roleplay.types import Message, Usage
 
 __all__ = [
     "DEFAULT_PRICES",

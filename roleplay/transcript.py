@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from roleplay.errors import TranscriptError
-from roleplay.llm.base import Usage
+from roleplay.types import Phase, Speaker, Usage
 
 __all__ = [
     "EndReason",
@@ -24,12 +23,8 @@ __all__ = [
     "Transcript",
     "TranscriptSource",
     "Turn",
-    "load_transcript",
-    "parse_plain_text",
 ]
 
-Speaker = Literal["interviewer", "candidate"]
-Phase = Literal["opening", "interviewer_questions", "candidate_questions", "close"]
 TranscriptSource = Literal["simulated", "human", "scripted", "imported"]
 EndReason = Literal[
     "interviewer_ended",
@@ -218,54 +213,14 @@ def atomic_write(path: Path, text: str) -> Path:
     return path
 
 
-def parse_plain_text(
-    text: str,
-    *,
-    labels: dict[str, Speaker] | None = None,
-    path: str | None = None,
-    transcript_id: str | None = None,
-) -> Transcript:
-    """Import a plain-text transcript of ``Name: text`` lines.
-
-    A line that starts with a speaker's label opens a turn; other lines continue the current
-    turn (blank lines inside a turn are kept as paragraph breaks). ``labels`` maps labels
-    (case-insensitive) to roles, e.g. ``{"Q": "interviewer", "A": "candidate"}``; without it,
-    speakers and roles are detected (see :func:`roleplay.importing.parse_transcript`).
-
-    Raises:
-        TranscriptError: empty input or no speakers; the message names the line.
-    """
-    # Imported here: the importers build Turns, so they import this module.
-    from roleplay.importing import parse_transcript
-
-    return parse_transcript(text, format="text", labels=labels, path=path,
-                            transcript_id=transcript_id)
-
-
-def load_transcript(
-    path: str | os.PathLike[str],
-    *,
-    labels: dict[str, Speaker] | None = None,
-    format: InputFormat | None = None,
-    interviewer: str | Sequence[str] | None = None,
-    candidate: str | None = None,
-    max_bytes: int | None = 2_000_000,
-) -> Transcript:
-    """Load a transcript file: our JSON, text with names, WebVTT or SRT (detected).
-
-    ``interviewer`` and ``candidate`` name the speakers as the file writes them, when the
-    detection rules of :mod:`roleplay.importing` would guess wrong. Files over ``max_bytes``
-    (default 2 MB) are refused before they are read; ``None`` lifts the limit.
-
-    Raises:
-        TranscriptError: unreadable, too large, empty, or invalid; the message names the file.
-    """
-    from roleplay.importing import load_transcript as load
-
-    return load(path, format=format, interviewer=interviewer, candidate=candidate,
-                labels=labels, max_bytes=max_bytes)
-
-
 def now_utc() -> datetime:
     """The current time in UTC (one place, so tests can see what the library stamps)."""
     return datetime.now(timezone.utc)
+
+
+def __getattr__(name: str) -> object:
+    # Loading files belongs to roleplay.importing (which builds on this module); say where.
+    if name in ("load_transcript", "parse_plain_text"):
+        raise AttributeError(f"roleplay.transcript.{name} moved: use roleplay.{name} or "
+                             f"roleplay.importing.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,9 @@ from bad_input_kit import GOOD, Row, copy_suite, run_row, server
 
 from roleplay.testing import OpenAICompatServer
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 __all__ = ["server"]
 
 T = {"t.txt": GOOD}

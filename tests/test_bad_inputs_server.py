@@ -17,6 +17,9 @@ from bad_input_kit import GOOD, Row, run_row, server
 
 from roleplay.testing import Fault, OpenAICompatServer
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 __all__ = ["server"]
 
 T = {"t.txt": GOOD}

@@ -16,11 +16,11 @@ from roleplay.cli._bulk import expand_inputs, run_bulk
 from roleplay.evals import RunOptions
 from roleplay.evals.batch import STATE_FILE, BatchOptions
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.batch import BatchStatus
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.rubric import load_rubric
 from roleplay.testing import OpenAICompatServer, judge_responder
-from roleplay.transcript import load_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "cases"

@@ -10,6 +10,7 @@ import pytest
 from roleplay.errors import ConfigError, ModelAPIError
 from roleplay.evals.batch import identity
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ModelSettings
 from roleplay.llm.batch import (
     BatchLine,
@@ -21,7 +22,6 @@ from roleplay.llm.batch import (
 )
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.testing import OpenAICompatServer
-from roleplay.transcript import load_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 

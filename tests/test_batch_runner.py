@@ -20,6 +20,9 @@ from roleplay.evals.suite import EvalSuite, load_suite
 from roleplay.llm.batch import BatchStatus
 from roleplay.testing import OpenAICompatServer, judge_responder
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 NO_WAIT = BatchOptions(sleep=lambda _s: None)
 

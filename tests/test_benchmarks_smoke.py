@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 KEYS = {

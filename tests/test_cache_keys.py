@@ -10,9 +10,9 @@ from roleplay import render
 from roleplay.cache import SQLiteJudgeCache
 from roleplay.evaluate import Evaluator
 from roleplay.evaluate import evaluator as evaluator_module
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatResponse, Usage
 from roleplay.testing import FunctionChatModel, ScriptedChatModel, as_chat_function, judge_responder
-from roleplay.transcript import load_transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 STRONG = load_transcript(DATA / "strong.txt")

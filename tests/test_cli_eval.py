@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from roleplay.cli import main
+from roleplay.importing import load_transcript
 from roleplay.rubric import load_rubric
 from roleplay.testing import OpenAICompatServer
-from roleplay.transcript import load_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "data" / "suites" / "mini"

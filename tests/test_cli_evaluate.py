@@ -114,7 +114,7 @@ def test_out_file_takes_its_format_from_the_suffix(tmp_path: Path,
 
 
 def test_json_transcripts_are_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from roleplay.transcript import load_transcript
+    from roleplay.importing import load_transcript
 
     path = tmp_path / "t.json"
     load_transcript(STRONG).save(path)

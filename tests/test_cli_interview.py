@@ -17,6 +17,7 @@ from factories import helpdesk_persona
 import roleplay.cli
 from roleplay.cli import main
 from roleplay.errors import ModelConnectionError
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest
 from roleplay.persona import (
     CandidateBehaviour,
@@ -25,7 +26,6 @@ from roleplay.persona import (
     Resume,
 )
 from roleplay.testing import FunctionChatModel, ScriptedChatModel
-from roleplay.transcript import load_transcript
 
 PERSONA = helpdesk_persona()
 PROFILE = CandidateProfile(

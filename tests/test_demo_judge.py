@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.testing import FunctionChatModel, as_chat_function, judge_responder
-from roleplay.transcript import Transcript, Turn, load_transcript
+from roleplay.transcript import Transcript, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "evals").glob("*/cases/*.txt"))

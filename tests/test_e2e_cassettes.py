@@ -25,6 +25,7 @@ from roleplay.candidates import LLMCandidate
 from roleplay.evals.suite import EvalSuite, load_suite
 from roleplay.evaluate import Evaluator
 from roleplay.evaluate.judge import normalise
+from roleplay.importing import load_transcript
 from roleplay.leaks import find_leaks
 from roleplay.llm import structured
 from roleplay.llm.base import Usage
@@ -35,7 +36,7 @@ from roleplay.prompts import PHASES
 from roleplay.rubric import load_rubric
 from roleplay.session import Interview
 from roleplay.testing import OpenAICompatServer, simulation_responder
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold"
 STATUSES = {"scored", "not_applicable", "insufficient_evidence", "judge_error"}

@@ -11,10 +11,10 @@ from factories import met_checklist
 
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ModelSettings
 from roleplay.rubric import load_rubric
 from roleplay.testing import ScriptedChatModel
-from roleplay.transcript import load_transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()

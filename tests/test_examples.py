@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from roleplay.importing import load_transcript
 from roleplay.testing import OpenAICompatServer
-from roleplay.transcript import load_transcript
+
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -41,6 +41,9 @@ from roleplay.testing import FakeClock, FaultSchedule, OpenAICompatServer, judge
 from tests.test_cli_eval import MINI
 from tests.test_cli_eval import judge_responder as mini_responder
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def suite() -> EvalSuite:

@@ -11,11 +11,12 @@ from factories import met_checklist
 
 from roleplay.errors import BudgetExceededError, ModelAPIError, RateLimitError, TranscriptError
 from roleplay.evaluate import Evaluator, reply_model, verify_quote
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest, ChatResponse, ModelSettings, Usage
 from roleplay.llm.structured import FormatMemory
 from roleplay.rubric import load_rubric
 from roleplay.testing import FunctionChatModel, ScriptedChatModel
-from roleplay.transcript import Transcript, Turn, load_transcript
+from roleplay.transcript import Transcript, Turn
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from roleplay.importing import parse_plain_text
 from roleplay.leaks import Leak, find_leaks
 from roleplay.persona import (
     Company,
@@ -13,7 +14,7 @@ from roleplay.persona import (
     Role,
     Style,
 )
-from roleplay.transcript import Transcript, parse_plain_text
+from roleplay.transcript import Transcript
 
 
 def hidden(fact: str, *markers: str) -> HiddenFact:

@@ -18,6 +18,9 @@ from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import ChatRequest, Message
 from roleplay.testing import FunctionChatModel, OpenAICompatServer, judge_responder
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

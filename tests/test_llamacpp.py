@@ -27,12 +27,12 @@ from pydantic import BaseModel
 
 from roleplay.cli import _common, build_parser, main
 from roleplay.errors import UnsupportedFeatureError
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest, Message, ModelSettings, ResponseFormat
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.llm.structured import _DEFAULT_MEMORY, FormatMemory, complete_structured
 from roleplay.rubric import load_rubric
 from roleplay.testing import Fault, OpenAICompatServer
-from roleplay.transcript import load_transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 CRITERIA = [c.id for c in load_rubric().criteria]

@@ -44,6 +44,9 @@ from roleplay.testing import (
 )
 from roleplay.transcript import Transcript
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 CASSETTE_GROUP = "mutation"
 SUITE = Path(__file__).resolve().parent.parent / "evals" / "mutation"
 OK = ("met", "excused")

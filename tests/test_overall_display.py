@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.importing import load_transcript
 from roleplay.report import overall_view, render
 from roleplay.rubric import load_rubric
 from roleplay.testing import ScriptedChatModel
-from roleplay.transcript import load_transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()

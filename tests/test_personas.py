@@ -280,7 +280,7 @@ def test_listing_skips_badly_named_files_with_a_warning(
 ) -> None:
     shutil.copy(PERSONAS / "nurse-manager.yaml", tmp_path / "nurse-manager.yaml")
     shutil.copy(PERSONAS / "nurse-manager.yaml", tmp_path / "Nurse Copy.yaml")
-    with caplog.at_level(logging.WARNING, logger="roleplay.persona"):
+    with caplog.at_level(logging.WARNING, logger="roleplay"):
         assert [p.id for p in list_personas(tmp_path)] == ["nurse-manager"]
     assert "Nurse Copy.yaml" in caplog.text
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from roleplay.evaluate import RULES, Evaluation, Evaluator, render_rules
+from roleplay.importing import load_transcript
 from roleplay.rubric import Cap, Rubric, load_rubric
 from roleplay.testing import ScriptedChatModel
-from roleplay.transcript import Transcript, Turn, load_transcript
+from roleplay.transcript import Transcript, Turn
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()

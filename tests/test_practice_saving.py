@@ -19,11 +19,12 @@ import pytest
 import roleplay.cli
 from roleplay.cli import main
 from roleplay.cli._practice_io import Thinking
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest
 from roleplay.persona import load_persona
+from roleplay.scripted import interviewer_responder
 from roleplay.testing import FunctionChatModel, OpenAICompatServer, ScriptedChatModel
-from roleplay.testing._responders import interviewer_responder
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 PERSONA = "warm-hr-screener"
 

@@ -18,6 +18,8 @@ from roleplay.persona import load_candidate, load_persona
 from roleplay.testing import OpenAICompatServer, simulation_responder
 
 pytest_plugins = ["pytester"]
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "pytest_project"

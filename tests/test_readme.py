@@ -36,6 +36,9 @@ from roleplay.importing import load_transcript, render_srt
 from roleplay.persona import list_candidates, list_personas
 from roleplay.testing import OpenAICompatServer, simulation_responder
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "examples").rglob("*.md"))]
 IMPORTS = ROOT / "tests" / "data" / "imports"

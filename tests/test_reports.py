@@ -12,10 +12,11 @@ import pytest
 from rich.console import Console
 
 from roleplay.evaluate import Evaluation, Evaluator
+from roleplay.importing import load_transcript
 from roleplay.report import print_report, render, to_dict
 from roleplay.rubric import load_rubric
 from roleplay.testing import ScriptedChatModel
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 RUBRIC = load_rubric()

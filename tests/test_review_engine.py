@@ -10,10 +10,10 @@ import pytest
 from pydantic import BaseModel
 
 from roleplay.errors import ModelAPIError, TranscriptError
+from roleplay.importing import load_transcript, parse_plain_text
 from roleplay.llm.base import ChatRequest, Message
 from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
 from roleplay.llm.structured import strict_schema
-from roleplay.transcript import load_transcript, parse_plain_text
 
 REQUEST = ChatRequest(messages=(Message(role="user", content="Hello"),))
 

@@ -20,6 +20,9 @@ from roleplay.llm._redact import mask_url, redact, url_secrets
 from roleplay.testing import OpenAICompatServer
 from tests.test_cli_eval import MINI, judge_responder
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 CANARY = "CANARY-sk-5e1f0a9b7c3d"
 
 

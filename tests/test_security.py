@@ -24,12 +24,13 @@ import vcr
 from roleplay.cli import main
 from roleplay.errors import ConfigError
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.openai import OpenAIChatModel
 from roleplay.persona import default_persona_dir, load_candidate, load_persona
 from roleplay.report import render
 from roleplay.rubric import default_rubric_dir, load_rubric
 from roleplay.testing import OpenAICompatServer, ScriptedChatModel
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 TESTS = Path(__file__).parent
 CASSETTES = TESTS / "cassettes"

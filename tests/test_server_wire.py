@@ -207,6 +207,7 @@ def _cassette_chat_interactions() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+@pytest.mark.slow
 def test_recorded_cassettes_match_the_schema():
     interactions = _cassette_chat_interactions()
     assert interactions, "no recorded chat completions found under tests/cassettes"

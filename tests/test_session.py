@@ -17,6 +17,7 @@ from roleplay.candidates import (
     ScriptedCandidate,
 )
 from roleplay.errors import ModelConnectionError
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest, ChatResponse, ModelSettings, Usage
 from roleplay.persona import (
     Behaviour,
@@ -43,7 +44,7 @@ from roleplay.prompts import (
 from roleplay.session import AskCandidate, AskInterviewer, Finished, Interview, InterviewState
 from roleplay.testing import FunctionChatModel, ScriptedChatModel
 from roleplay.tokens import TiktokenCounter, estimate_cost
-from roleplay.transcript import Transcript, load_transcript
+from roleplay.transcript import Transcript
 
 
 def make_persona(**overrides: object) -> Persona:

@@ -190,6 +190,7 @@ def test_many_concurrent_starts_on_a_fresh_folder(tmp_path: Path) -> None:
     assert outcomes == ["ok"] * len(outcomes)
 
 
+@pytest.mark.slow
 def test_two_batch_runs_on_one_run_folder_make_one_batch(gold: EvalSuite, tmp_path: Path) -> None:
     done = threading.Event()
     holding = threading.Event()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from roleplay.evaluate import Evaluator, compute_signals
 from roleplay.evaluate.signals import count_words
-from roleplay.transcript import Transcript, Turn, load_transcript
+from roleplay.importing import load_transcript
+from roleplay.transcript import Transcript, Turn
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 IV, CA = "interviewer", "candidate"

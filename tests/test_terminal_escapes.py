@@ -17,9 +17,9 @@ from roleplay._display import terminal_safe
 from roleplay.cli import main
 from roleplay.evals import progress
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.report import print_report, render
 from roleplay.testing import Fault, OpenAICompatServer
-from roleplay.transcript import load_transcript
 from tests.test_cli_eval import MINI
 
 TITLE = "\x1b]0;owned\x07"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.persona import load_candidate, load_persona
 from roleplay.testing import (
     FunctionChatModel,
@@ -22,7 +23,7 @@ from roleplay.testing import (
     simulation_responder,
 )
 from roleplay.testing._cassettes import body_difference
-from roleplay.transcript import Transcript, Turn, load_transcript
+from roleplay.transcript import Transcript, Turn
 from tests.factories import helpdesk_persona
 
 DATA = Path(__file__).parent / "data" / "transcripts"

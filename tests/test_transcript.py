@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from roleplay.errors import TranscriptError
+from roleplay.importing import load_transcript, parse_plain_text
 from roleplay.llm.base import Usage
-from roleplay.transcript import Transcript, Turn, load_transcript, parse_plain_text
+from roleplay.transcript import Transcript, Turn
 
 MULTILINE = """# Acme Freight, hiring manager round
 Interviewer: Thanks for coming in.
@@ -122,3 +123,15 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path,
     # The old file is intact and the half-written temporary file is gone.
     assert target.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]
+
+
+def test_loading_files_lives_in_importing_and_the_old_name_says_where() -> None:
+    import roleplay
+    import roleplay.importing
+    import roleplay.transcript
+
+    assert roleplay.load_transcript is roleplay.importing.load_transcript
+    assert roleplay.parse_plain_text is roleplay.importing.parse_plain_text
+    with pytest.raises(AttributeError, match="use roleplay.load_transcript or "
+                                             "roleplay.importing.load_transcript"):
+        roleplay.transcript.load_transcript  # noqa: B018

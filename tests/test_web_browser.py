@@ -29,6 +29,9 @@ from roleplay.persona import load_persona  # noqa: E402
 from roleplay.testing import OpenAICompatServer, simulation_responder  # noqa: E402
 from roleplay.web import create_app  # noqa: E402
 
+# Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
+pytestmark = pytest.mark.slow
+
 PERSONA = "warm-hr-screener"
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 1">'
 ANSWERS = [

@@ -21,11 +21,12 @@ from roleplay.cli._args import (
 from roleplay.cli._budget import Budget
 from roleplay.cli._common import add_cost_args, add_model_args, make_model
 from roleplay.errors import BudgetExceededError, ConfigError
-from roleplay.evals._mutation_cost import MutationEstimate, estimate_mutation
 from roleplay.evals.mutation import (
+    MutationEstimate,
     MutationSuite,
     Ordering,
     Slot,
+    estimate_mutation,
     evaluate_mutation,
     load_mutation_suite,
     load_transcripts,

@@ -94,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from roleplay.web import Limits, create_app
-    from roleplay.web._serve import server_options
+    from roleplay.web import Limits, create_app, server_options
 
     model = None
     if not args.demo:

@@ -8,9 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from roleplay.cli._args import megabytes_arg
-from roleplay.importing import FORMATS, MAX_TRANSCRIPT_BYTES, load_transcript
-from roleplay.importing._speakers import role_of
-from roleplay.importing._utterances import label_key
+from roleplay.importing import FORMATS, MAX_TRANSCRIPT_BYTES, load_transcript, role_of
 from roleplay.transcript import InputFormat, Transcript
 
 __all__ = ["add_transcript_args", "announce_import", "describe_import", "one_sided", "preview",
@@ -45,7 +43,7 @@ def read_transcript(args: argparse.Namespace, path: str | Path) -> Transcript:
 def describe_import(transcript: Transcript) -> str | None:
     """One line on how an imported file's speakers were mapped, when names had to be mapped."""
     info = transcript.imported
-    if info is None or all(role_of(label_key(name)) == role
+    if info is None or all(role_of(name) == role
                            for name, role in info.speakers.items()):
         # Role labels ("Interviewer:", "Candidate:") left nothing to guess.
         return None

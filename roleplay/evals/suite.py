@@ -24,11 +24,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from roleplay._ids import ID_PATTERN
+from roleplay._yaml import load_yaml_model
 from roleplay.errors import ConfigError
 from roleplay.evals._rubric import rubric_info
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ModelSettings
-from roleplay.persona import ID_PATTERN, Stage, load_yaml_model
-from roleplay.transcript import InputFormat, Transcript, load_transcript
+from roleplay.persona import Stage
+from roleplay.transcript import InputFormat, Transcript
 
 __all__ = [
     "STATISTICS",
@@ -353,7 +356,7 @@ def _suite_file(path: str | Path) -> Path:
 def _check_case(case_path: Path, criteria: Sequence[str] | None) -> EvalCase:
     spec = load_yaml_model(case_path, CaseFile)
     case_id = case_path.stem
-    if not ID_PATTERN.match(case_id):
+    if not ID_PATTERN.fullmatch(case_id):
         raise ConfigError(f"case file names must match {ID_PATTERN.pattern}", path=str(case_path))
     transcript_path = case_path.parent / spec.transcript
     if not transcript_path.is_file():

@@ -37,10 +37,11 @@ from roleplay.importing._captions import srt_utterances, vtt_utterances
 from roleplay.importing._files import MAX_TRANSCRIPT_BYTES, read_text
 from roleplay.importing._json import parse_json
 from roleplay.importing._render import render_srt, render_text, render_vtt
-from roleplay.importing._speakers import SpeakerTurn, assign_roles, choose_speakers
+from roleplay.importing._speakers import SpeakerTurn, assign_roles, choose_speakers, role_of
 from roleplay.importing._text import text_utterances
 from roleplay.importing._utterances import Utterance, label_key
-from roleplay.transcript import ImportInfo, InputFormat, Speaker, Transcript, Turn
+from roleplay.transcript import ImportInfo, InputFormat, Transcript, Turn
+from roleplay.types import Speaker
 
 __all__ = [
     "FORMATS",
@@ -48,10 +49,12 @@ __all__ = [
     "InputFormat",
     "detect_format",
     "load_transcript",
+    "parse_plain_text",
     "parse_transcript",
     "render_srt",
     "render_text",
     "render_vtt",
+    "role_of",
 ]
 
 FORMATS: tuple[InputFormat, ...] = ("json", "text", "vtt", "srt")
@@ -213,3 +216,24 @@ def load_transcript(
         format = "json"
     return parse_transcript(data, format=format, interviewer=interviewer, candidate=candidate,
                             labels=labels, path=str(p), transcript_id=p.stem)
+
+
+def parse_plain_text(
+    text: str,
+    *,
+    labels: Mapping[str, Speaker] | None = None,
+    path: str | None = None,
+    transcript_id: str | None = None,
+) -> Transcript:
+    """Import a plain-text transcript of ``Name: text`` lines.
+
+    A line that starts with a speaker's label opens a turn; other lines continue the current
+    turn (blank lines inside a turn are kept as paragraph breaks). ``labels`` maps labels
+    (case-insensitive) to roles, e.g. ``{"Q": "interviewer", "A": "candidate"}``; without it,
+    speakers and roles are detected (see `parse_transcript`).
+
+    Raises:
+        TranscriptError: empty input or no speakers; the message names the line.
+    """
+    return parse_transcript(text, format="text", labels=labels, path=path,
+                            transcript_id=transcript_id)

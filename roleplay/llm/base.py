@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from roleplay.errors import ContentFilterError, OutputTruncatedError, RefusalError
 
+# Shared with tokens and transcripts; re-exported here, where the model seam uses them.
+from roleplay.types import Message, Role, Usage
+
 __all__ = [
     "AsyncChatModel",
     "ChatModel",
@@ -28,22 +31,12 @@ __all__ = [
     "check_finish",
 ]
 
-Role = Literal["system", "user", "assistant"]
 DeltaCallback = Callable[[str], None]
 """Called with each text delta while a reply streams."""
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Message(_Frozen):
-    """One chat message."""
-
-    role: Role
-    """Who speaks: ``system``, ``user`` or ``assistant``."""
-    content: str
-    """The message text."""
 
 
 class ModelSettings(_Frozen):
@@ -94,32 +87,6 @@ class ChatRequest(_Frozen):
     """Generation settings for this request (merged over the model's defaults)."""
     response_format: ResponseFormat | None = None
     """Requested reply shape; ``None`` for plain text."""
-
-
-class Usage(_Frozen):
-    """Token usage; sums with ``+`` across calls, interviews and runs."""
-
-    prompt_tokens: int = 0
-    """Tokens sent."""
-    completion_tokens: int = 0
-    """Tokens generated."""
-    cached_tokens: int = 0
-    """Prompt tokens served from the endpoint's cache (0 when it does not say)."""
-    calls: int = 0
-    """Model calls made."""
-
-    @property
-    def total_tokens(self) -> int:
-        """Prompt plus completion tokens."""
-        return self.prompt_tokens + self.completion_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-            calls=self.calls + other.calls,
-        )
 
 
 class ChatResponse(_Frozen):

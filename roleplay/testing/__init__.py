@@ -13,6 +13,14 @@ the interviewer, `pass_k` asserts a pass rate over k trials; the pytest plugin
 (`roleplay.testing.pytest_plugin`) adds model fixtures that record cassettes.
 """
 
+from roleplay.scripted import (
+    as_chat_function,
+    candidate_responder,
+    interviewer_responder,
+    judge_responder,
+    request_body,
+    simulation_responder,
+)
 from roleplay.testing._character import (
     CharacterBreak,
     assert_in_character,
@@ -21,14 +29,6 @@ from roleplay.testing._character import (
 )
 from roleplay.testing._models import FunctionChatModel, Reply, ScriptedChatModel
 from roleplay.testing._pass_k import PassK, pass_k
-from roleplay.testing._responders import (
-    as_chat_function,
-    candidate_responder,
-    interviewer_responder,
-    judge_responder,
-    request_body,
-    simulation_responder,
-)
 from roleplay.testing._simulate import asimulate, simulate
 from roleplay.testing._verdicts import VerdictAssertionError, VerdictMismatch, assert_verdicts
 from roleplay.testing.server import (

@@ -22,7 +22,7 @@ from roleplay.persona import (
     load_candidate,
     load_persona,
 )
-from roleplay.testing._responders import simulation_responder
+from roleplay.scripted import simulation_responder
 from roleplay.testing.server import OpenAICompatServer
 
 

@@ -17,12 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from roleplay.tokens import count_messages, count_text
-
-if TYPE_CHECKING:
-    from roleplay.testing.server import OpenAICompatServer
 
 __all__ = ["Completion", "HTTPServer", "Handler", "RecordedRequest", "hang_up", "message_text",
            "reset", "route", "safe_headers"]
@@ -49,11 +46,20 @@ class RecordedRequest:
     """The parsed JSON body, or ``None``."""
 
 
+class _Owner(Protocol):
+    """What the plumbing needs of the server that owns it (`OpenAICompatServer`)."""
+
+    def _track(self, conn: Any) -> None: ...
+    def _untrack(self, conn: Any) -> None: ...
+    def _handle_get(self, handler: Handler) -> None: ...
+    def _handle_post(self, handler: Handler) -> None: ...
+
+
 class HTTPServer(ThreadingHTTPServer):
     """The threaded server; ``owner`` answers its requests."""
 
     daemon_threads = True
-    owner: OpenAICompatServer
+    owner: _Owner
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host name (getfqdn), which can stall on machines

@@ -24,9 +24,10 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Any, Union
+from collections.abc import Iterable
+from typing import Any
 
+from roleplay.scripted import Responder, ServerReply
 from roleplay.testing._batches import BatchScript, BatchStore
 from roleplay.testing._faults import FakeClock, Fault, FaultSchedule
 from roleplay.testing._wire import (
@@ -45,11 +46,6 @@ __all__ = ["BatchScript", "FakeClock", "Fault", "FaultSchedule", "OpenAICompatSe
            "RecordedRequest", "Responder", "ServerReply"]
 
 log = logging.getLogger(__name__)
-
-ServerReply = Union[str, dict[str, Any], list[Any]]
-"""A scripted reply: text, or a JSON value that is sent as the message content (JSON-encoded)."""
-Responder = Callable[[dict[str, Any]], ServerReply]
-"""Computes a reply from the parsed request body."""
 
 
 class OpenAICompatServer:

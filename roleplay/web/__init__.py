@@ -13,7 +13,8 @@ The app is also the reference for integrating `roleplay` into a web server, and 
 Needs the ``web`` extra: ``pip install "roleplay-interviews[web]"``.
 """
 
+from roleplay.web._serve import server_options
 from roleplay.web.app import create_app
 from roleplay.web.sessions import Limits
 
-__all__ = ["Limits", "create_app"]
+__all__ = ["Limits", "create_app", "server_options"]

@@ -1,8 +1,8 @@
 """The demo interviewer and judge: the shipped scripted responders behind a paced async model.
 
 `roleplay serve` without a key uses this, so anyone can click through a whole practice
-interview and its report offline. The words are scripted (see `roleplay.testing`), never an
-LLM's, and every page says so.
+interview and its report offline. The words are scripted (`roleplay.scripted`, also shipped in
+`roleplay.testing`), never an LLM's, and every page says so.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from roleplay.llm.base import ChatRequest, ChatResponse, DeltaCallback, Usage
 from roleplay.persona import Persona
-from roleplay.testing import as_chat_function, simulation_responder
+from roleplay.scripted import as_chat_function, simulation_responder
 from roleplay.tokens import count_messages, count_text
 
 __all__ = ["DEMO_MODEL_NAME", "DemoChatModel"]

@@ -1,5 +1,8 @@
 """Deterministic responders: scripted stand-ins for the LLM at the chat-completions seam.
 
+They live below both the testing kit (`roleplay.testing` re-exports them) and the web app's
+keyless demo, which plays them as its interviewer and judge.
+
 A responder turns the body of a chat-completions request (the JSON the OpenAI SDK sends) into a
 reply, for ``OpenAICompatServer(responder=...)``; `as_chat_function` adapts one to the in-process
 `FunctionChatModel`. Each reads only the request, so the same request always gets the same reply
@@ -33,13 +36,15 @@ Example:
 
 from __future__ import annotations
 
-from roleplay.testing._responders._candidate import candidate_responder
-from roleplay.testing._responders._interviewer import interviewer_responder
-from roleplay.testing._responders._judge import judge_responder
-from roleplay.testing._responders._simulation import simulation_responder
-from roleplay.testing._responders._wire import as_chat_function, request_body
+from roleplay.scripted._candidate import candidate_responder
+from roleplay.scripted._interviewer import interviewer_responder
+from roleplay.scripted._judge import judge_responder
+from roleplay.scripted._simulation import simulation_responder
+from roleplay.scripted._wire import Responder, ServerReply, as_chat_function, request_body
 
 __all__ = [
+    "Responder",
+    "ServerReply",
     "as_chat_function",
     "candidate_responder",
     "interviewer_responder",

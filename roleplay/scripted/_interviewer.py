@@ -10,8 +10,7 @@ from typing import Any, Final
 from roleplay.leaks import asked_topics, topic_patterns
 from roleplay.persona import Persona
 from roleplay.prompts import OPENING_CUE
-from roleplay.testing._responders._wire import _messages, _system, _without_reask
-from roleplay.testing.server import Responder, ServerReply
+from roleplay.scripted._wire import Responder, ServerReply, _messages, _system, _without_reask
 
 _STAGE_ORDER: Final[dict[str, tuple[str, ...]]] = {
     "phone_screen": ("motivational", "behavioural", "technical"),

@@ -8,16 +8,17 @@ from typing import Any, Final
 
 from roleplay.persona import CandidateProfile, Persona
 from roleplay.prompts import OPENING_CUE
-from roleplay.testing._responders._candidate import candidate_responder
-from roleplay.testing._responders._interviewer import interviewer_responder
-from roleplay.testing._responders._judge import judge_responder
-from roleplay.testing._responders._wire import (
+from roleplay.scripted._candidate import candidate_responder
+from roleplay.scripted._interviewer import interviewer_responder
+from roleplay.scripted._judge import judge_responder
+from roleplay.scripted._wire import (
     _TRANSCRIPT_BLOCK,
+    Responder,
+    ServerReply,
     _messages,
     _requested_schema,
     _system,
 )
-from roleplay.testing.server import Responder, ServerReply
 
 _CANDIDATE_SYSTEM: Final = re.compile(r"^You are (.+?), a job candidate\.")
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Union
 
 from roleplay.llm.base import ChatRequest
-from roleplay.testing.server import Responder
+
+ServerReply = Union[str, dict[str, Any], list[Any]]
+"""A scripted reply: text, or a JSON value that is sent as the message content (JSON-encoded)."""
+Responder = Callable[[dict[str, Any]], ServerReply]
+"""Computes a reply from the parsed request body."""
 
 _REASK_START: Final = "That reply did not validate against the required schema."
 _SCHEMA_MARKER: Final = "validates against this JSON Schema:\n"

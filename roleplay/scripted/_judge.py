@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from roleplay.testing._responders._candidate import _BEHAVIOURAL_RX, _OPEN_RX
-from roleplay.testing._responders._facts import Facts, read_facts
-from roleplay.testing._responders._wire import (
+from roleplay.scripted._candidate import _BEHAVIOURAL_RX, _OPEN_RX
+from roleplay.scripted._facts import Facts, read_facts
+from roleplay.scripted._wire import (
     _LINE,
     _TRANSCRIPT_BLOCK,
+    Responder,
+    ServerReply,
     _messages,
     _requested_schema,
     _rx,
@@ -21,7 +23,6 @@ from roleplay.testing._responders._wire import (
     _without_reask,
     _words,
 )
-from roleplay.testing.server import Responder, ServerReply
 
 _PAY_RX: Final = _rx(r"\bsalar(?:y|ies)\b", r"\bpay\b", r"\bcompensation\b", r"\bbenefits?\b",
                      r"\bholidays?\b", r"\bvacation\b", r"\bbonus\b", r"\bcommission\b",

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from roleplay.persona import CandidateProfile
-from roleplay.testing._responders._interviewer import _omitted_interviewer_turns
-from roleplay.testing._responders._wire import _messages, _rx, _system, _without_reask
-from roleplay.testing.server import Responder, ServerReply
+from roleplay.scripted._interviewer import _omitted_interviewer_turns
+from roleplay.scripted._wire import Responder, ServerReply, _messages, _rx, _system, _without_reask
 
 _BRIEF: Final = re.compile(
     r"for the (?P<role>.+?) role at (?P<company>.+?) \((?P<summary>.+?)\)\. Your interviewer is",
