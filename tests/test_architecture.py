@@ -58,12 +58,9 @@ ROOT = "roleplay"  # the package __init__ re-exports the public names of every l
 # An entry that no longer occurs fails `test_known_private_imports_still_exist`: delete it.
 KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("roleplay.cache", "roleplay.llm._claims"),
-    ("roleplay.cli._bulk", "roleplay.llm._limiter"),
     ("roleplay.cli._common", "roleplay.llm._limiter"),
-    ("roleplay.cli._evaluate", "roleplay.llm._limiter"),
     ("roleplay.evals._models", "roleplay.llm._limiter"),
     ("roleplay.evals.runner", "roleplay.llm._limiter"),
-    ("roleplay.testing.pytest_plugin", "roleplay.llm._retry"),
 })
 
 

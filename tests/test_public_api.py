@@ -49,8 +49,8 @@ PUBLIC = {
         verify_quote
     """,
     "roleplay.importing": """
-        FORMATS InputFormat MAX_TRANSCRIPT_BYTES detect_format load_transcript parse_transcript
-        render_srt render_text render_vtt
+        FORMATS InputFormat MAX_TRANSCRIPT_BYTES detect_format load_transcript parse_plain_text
+        parse_transcript render_srt render_text render_vtt role_of
     """,
     "roleplay.llm": """
         AdaptiveLimiter AsyncChatModel AsyncOpenAIChatModel AsyncSleepFunction ChatModel
@@ -68,7 +68,7 @@ PUBLIC = {
         interviewer_responder judge_responder pass_k request_body simulate simulation_responder
     """,
     "roleplay.web": """
-        Limits create_app
+        Limits create_app server_options
     """,
 }
 # Packages whose ``__init__`` only re-exports: nothing public in their namespace is missing from

@@ -26,10 +26,10 @@ from roleplay.evals import (
     run_suite,
 )
 from roleplay.evaluate import Evaluator
+from roleplay.importing import load_transcript
 from roleplay.llm.base import ChatRequest
 from roleplay.rubric import load_rubric
 from roleplay.testing import FunctionChatModel, OpenAICompatServer, judge_responder
-from roleplay.transcript import load_transcript
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "suites" / "mini"

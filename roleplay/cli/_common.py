@@ -18,7 +18,8 @@ from roleplay.errors import ConfigError
 from roleplay.evals.batch import BatchOptions
 from roleplay.llm._limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY
 from roleplay.llm.base import ModelSettings
-from roleplay.llm.config import ModelConfig, build_model
+from roleplay.llm.config import ModelConfig
+from roleplay.llm.factory import build_model
 
 if TYPE_CHECKING:
     from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from roleplay.llm._limiter import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, ChatRequest, ChatResponse, DeltaCallback
-from roleplay.llm.config import ModelConfig, build_model
+from roleplay.llm.config import ModelConfig
+from roleplay.llm.factory import build_model
 from roleplay.llm.wrapper import WrapperModel, unwrap
 
 __all__ = ["LazyModel", "ModelResolver", "default_model_resolver"]

@@ -40,7 +40,7 @@ from roleplay.evals.batch import (
 from roleplay.evals.options import SUITE_ONLY, RunOptions
 from roleplay.evals.progress import ProgressBar
 from roleplay.evals.records import CaseEstimate
-from roleplay.llm._limiter import AdaptiveLimiter, attach
+from roleplay.llm import AdaptiveLimiter, attach
 from roleplay.llm.base import AsyncChatModel, Usage
 from roleplay.llm.wrapper import AnyChatModel, unwrap
 from roleplay.tokens import estimate_cost

@@ -13,11 +13,7 @@ from roleplay.evals._models import ModelResolver
 from roleplay.evals._protocols import EvaluatorFactory, JudgeCache
 from roleplay.evals.batch import BatchOptions
 from roleplay.evals.records import CaseRecord
-from roleplay.llm._limiter import (
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_START_CONCURRENCY,
-    AdaptiveLimiter,
-)
+from roleplay.llm import DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY, AdaptiveLimiter
 from roleplay.llm.base import ModelSettings
 from roleplay.rubric import Rubric
 from roleplay.tokens import PriceTable

@@ -24,13 +24,8 @@ from roleplay.llm.base import (
     ResponseFormat,
     Usage,
 )
-from roleplay.llm.config import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MODEL,
-    ModelConfig,
-    build_model,
-    read_config,
-)
+from roleplay.llm.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ModelConfig, read_config
+from roleplay.llm.factory import build_model
 from roleplay.llm.structured import StructuredResult, acomplete_structured, complete_structured
 from roleplay.llm.wrapper import WrapperModel, unwrap
 

@@ -15,7 +15,8 @@ cassette records the model name, a suite's baseline was measured with its judge)
 environment belongs to one machine; for that reason ``roleplay eval`` takes its judge's name
 only from ``--model`` or the suite, never from ``ROLEPLAY_MODEL``.
 
-`read_config` applies the order and is the only reader of those variables; `build_model` turns
+`read_config` applies the order and is the only reader of those variables;
+`roleplay.llm.factory.build_model` turns
 a configuration into an OpenAI-compatible model (the adapters' constructors read the
 environment through `read_config` too).
 """
@@ -25,15 +26,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Literal, overload
 
 from roleplay.llm.base import ModelSettings
 
-if TYPE_CHECKING:
-    from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
-
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "ENV_API_KEY", "ENV_BASE_URL", "ENV_JUDGE_MODEL",
-           "ENV_MODEL", "ModelConfig", "build_model", "read_config"]
+           "ENV_MODEL", "ModelConfig", "read_config"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 """The model used when no source names one."""
@@ -106,37 +103,3 @@ def read_config(*layers: ModelConfig, judge: bool = False,
     for layer in layers:
         merged = merged.fill(layer)
     return merged.fill(_environment(os.environ if environ is None else environ, judge=judge))
-
-
-@overload
-def build_model(config: ModelConfig, *, asynchronous: Literal[False] = False) -> OpenAIChatModel:
-    ...
-
-
-@overload
-def build_model(config: ModelConfig, *, asynchronous: Literal[True]) -> AsyncOpenAIChatModel:
-    ...
-
-
-def build_model(config: ModelConfig, *,
-                asynchronous: bool = False) -> OpenAIChatModel | AsyncOpenAIChatModel:
-    """The OpenAI-compatible model ``config`` describes (sync, or async with ``asynchronous``).
-
-    Fields ``config`` leaves unset come from the environment, then the defaults (see the
-    module docstring); the CLI, the eval runner and the pytest plugin all build models here.
-
-    Raises:
-        MissingAPIKeyError: no key was given or found.
-        ConfigError: a non-positive timeout.
-    """
-    # Imported here: the SDK is loaded only when a model is really built.
-    from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
-
-    options: dict[str, Any] = {}
-    if config.timeout is not None:
-        options["timeout"] = config.timeout
-    if config.max_attempts is not None:
-        options["max_attempts"] = config.max_attempts
-    cls = AsyncOpenAIChatModel if asynchronous else OpenAIChatModel
-    return cls(config.model, base_url=config.base_url, api_key=config.api_key,
-               settings=config.settings, **options)

@@ -188,7 +188,8 @@ def _check_played(request: pytest.FixtureRequest, cassette: Any) -> None:
 
 def _open_model(config: RoleplayTestConfig, name: str) -> Any:
     from roleplay.llm.base import ModelSettings
-    from roleplay.llm.config import ModelConfig, build_model
+    from roleplay.llm.config import ModelConfig
+    from roleplay.llm.factory import build_model
 
     return build_model(ModelConfig(
         model=name, base_url=config.base_url, api_key=config.api_key,
