@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.constructor import ConstructorError
 
+from roleplay.cv import CandidateCV
 from roleplay.errors import ConfigError
 
 __all__ = [
@@ -270,6 +271,9 @@ class Scenario(_Strict):
     """The candidate's name, when the interviewer should use it."""
     notes: str | None = None
     """Extra situation notes for the interviewer (e.g. "running ten minutes late")."""
+    candidate_cv: CandidateCV = None
+    """The candidate's CV as text (`roleplay.cv.read_cv` reads a file): the interviewer asks about
+    it and the judge checks claims of fit against it, always as candidate data."""
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,6 +14,7 @@ LAYERS: list[tuple[str, int]] = [
     ("roleplay._version", 0),
     ("roleplay._display", 0),
     ("roleplay.errors", 0),
+    ("roleplay.cv", 1),
     ("roleplay.llm", 1),
     ("roleplay.tokens", 1),
     ("roleplay.transcript", 1),
