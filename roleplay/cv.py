@@ -259,10 +259,11 @@ def interviewer_cv_opening(cue: str, cv: str | None, nonce: str | None = None) -
 
 
 def cv_tokens(counter: TokenCounter, cv: str | None) -> int:
-    """Tokens the CV block adds to the interviewer's opening message (0 without a CV)."""
+    """Tokens a CV adds to an interviewer request: its block and its rules (0 without a CV)."""
     if not cv:
         return 0
-    return counter.count_text(interviewer_cv_opening("", cv, "0" * 16))
+    return (counter.count_text(interviewer_cv_opening("", cv, "0" * 16))
+            + counter.count_text(interviewer_cv_rules(cv)))
 
 
 def judge_cv_section(cv: str, nonce: str, *other_tags: str) -> str:
