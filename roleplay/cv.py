@@ -14,6 +14,7 @@ too long to fit an interviewer's request (`MAX_CV_CHARS`).
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import unicodedata
@@ -147,8 +148,6 @@ def _plain_text(data: bytes, where: str, *, known: bool) -> str:
 
 
 def _pdf_text(data: bytes, where: str) -> str:
-    import io
-
     # pypdf is imported here, so the package imports without touching it until a PDF is read.
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
@@ -170,9 +169,9 @@ def _pdf_text(data: bytes, where: str) -> str:
         # Python ones; either way this file cannot be read.
         raise ConfigError(f"not a readable PDF ({type(exc).__name__}: {exc})",
                           path=where) from None
-    text = "\n\n".join(pages)
     if not pages:
         raise ConfigError("the PDF has no pages", path=where)
+    text = "\n\n".join(pages)
     if sum(c.isalnum() for c in text) < _MIN_PDF_TEXT:
         raise ConfigError(
             f"the PDF's {len(pages)} page(s) hold no text layer (a scanned image?): export the "
