@@ -144,6 +144,11 @@ def test_refuses_what_cannot_serve_as_a_cv_naming_the_file(tmp_path: Path) -> No
         f.truncate(11_000_000)
     assert "11.0 MB; at most 10 MB" in _error(huge)
 
+    no_pages = tmp_path / "blank.pdf"
+    no_pages.write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                               b"<< /Type /Pages /Kids [] /Count 0 >>"]))
+    assert "the PDF has no pages" in _error(no_pages)
+
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\nthis is not a PDF body at all")
     assert "not a readable PDF" in _error(broken)
