@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from roleplay._ids import ID_PATTERN, list_ids, require_folder, resolve_ref
 from roleplay._yaml import load_yaml_model
+from roleplay.cv import CandidateCV
 from roleplay.errors import ConfigError
 
 __all__ = [
@@ -265,6 +266,9 @@ class Scenario(_Strict):
     """The candidate's name, when the interviewer should use it."""
     notes: str | None = None
     """Extra situation notes for the interviewer (e.g. "running ten minutes late")."""
+    candidate_cv: CandidateCV = None
+    """The candidate's CV as text (`roleplay.cv.read_cv` reads a file): the interviewer asks about
+    it and the judge checks claims of fit against it, always as candidate data."""
 
 
 def default_persona_dir() -> Path:

@@ -31,6 +31,7 @@ LAYERS: list[str] = [
     "roleplay._ids",
     "roleplay._yaml",        # the one strict YAML loader (personas, rubrics, suites)
     "roleplay.tokens",
+    "roleplay.cv",           # reading a candidate's CV; data for the interviewer and the judge
     "roleplay.transcript",
     "roleplay.importing",    # the only owner of reading transcript files
     "roleplay.llm",

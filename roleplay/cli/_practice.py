@@ -25,6 +25,7 @@ from roleplay.cli._args import out_file_arg
 from roleplay.cli._common import add_model_args, make_model
 from roleplay.cli._practice_io import AutoSave, Terminal, Thinking, signals_interrupt
 from roleplay.cli._transcript_args import add_transcript_args, announce_import, read_transcript
+from roleplay.cv import read_cv
 from roleplay.errors import ConfigError, RoleplayError
 from roleplay.persona import Persona, Scenario, load_persona
 from roleplay.session import Interview
@@ -57,11 +58,19 @@ def add_interview_args(parser: argparse.ArgumentParser, *, persona_required: boo
     parser.add_argument("--out", type=out_file_arg, default=None, metavar="FILE",
                         help="where to save the transcript JSON "
                         "(default ./transcripts/<persona>-<id>.json)")
+    parser.add_argument("--cv", default=None, metavar="FILE",
+                        help="the candidate's CV (.md, .txt or .pdf): the interviewer asks about "
+                        "it and the judge checks claims of fit against it, as data")
 
 
-def scenario_from(args: argparse.Namespace) -> Scenario:
-    """The scenario the flags ask for."""
-    return Scenario(max_turns=args.max_turns) if args.max_turns else Scenario()
+def scenario_from(args: argparse.Namespace, cv: str | None = None) -> Scenario:
+    """The scenario the flags ask for (``--cv`` read here; ``cv`` is the fallback CV text)."""
+    path = getattr(args, "cv", None)
+    if path:
+        cv = read_cv(path)
+    if args.max_turns:
+        return Scenario(max_turns=args.max_turns, candidate_cv=cv)
+    return Scenario(candidate_cv=cv)
 
 
 def save_transcript(transcript: Transcript, out: Path | None, persona: Persona) -> Path:
@@ -117,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the interview, saving after every turn; print the path and the evaluation."""
     resume = _resumed(args)
     persona = _persona(args, resume)
-    scenario = scenario_from(args)
+    # Resuming without --cv keeps the CV the interview started with.
+    scenario = scenario_from(args, _resumed_cv(resume))
     model = make_model(args)
     out = sys.stdout
     terminal = Terminal(out, persona.interviewer.name)
@@ -185,6 +195,11 @@ def _resumed(args: argparse.Namespace) -> Transcript | None:
                           path=args.resume)
     announce_import(transcript)
     return transcript
+
+
+def _resumed_cv(resume: Transcript | None) -> str | None:
+    cv = resume.scenario.get("candidate_cv") if resume is not None else None
+    return cv if isinstance(cv, str) and cv.strip() else None
 
 
 def _persona(args: argparse.Namespace, resume: Transcript | None) -> Persona:

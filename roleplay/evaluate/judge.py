@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from roleplay.cv import judge_cv_section
 from roleplay.evaluate.results import Evidence
 from roleplay.llm.base import ChatRequest, Message, ModelSettings, ResponseFormat
 from roleplay.llm.structured import extract_json, strict_schema
@@ -243,6 +244,12 @@ def build_judge_request(
     tag = transcript_tag(nonce)
     user = _USER.format(tag=tag, facts_tag=facts_tag(nonce), facts=facts,
                         transcript=render_transcript(transcript, tag))
+    # Only when the interview had a CV: it goes, as delimited candidate data, just before the
+    # transcript (roleplay.cv); without one the request is byte-identical to before.
+    cv = transcript.scenario.get("candidate_cv")
+    if isinstance(cv, str) and cv.strip():
+        at = user.index(f"\n<{tag}>\n") + 1
+        user = user[:at] + judge_cv_section(cv, nonce, tag, facts_tag(nonce)) + user[at:]
     model = reply_model(rubric)
     return ChatRequest(
         messages=(Message(role="system", content=judge_system_prompt(rubric)),

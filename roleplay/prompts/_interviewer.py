@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Final
 
+from roleplay.cv import cv_tokens, interviewer_cv_opening, interviewer_cv_rules
 from roleplay.llm.base import ChatRequest, Message, ModelSettings
 from roleplay.llm.structured import strict_schema
 from roleplay.persona import Persona, Scenario
@@ -256,6 +257,7 @@ def build_interviewer_request(
     settings: ModelSettings | None = None,
     goodbye: bool = False,
     closed_at: int | None = None,
+    cv_nonce: str | None = None,
 ) -> ChatRequest:
     """The request for the interviewer's next move.
 
@@ -272,8 +274,13 @@ def build_interviewer_request(
         settings: Generation settings for the request.
         goodbye: The interviewer closed and the candidate had a last word: ask for the goodbye.
         closed_at: Index of the interviewer turn that signalled the end, if any.
+        cv_nonce: The CV block's delimiter nonce (default: a fresh random one per call).
     """
     system = interviewer_system_prompt(persona, scenario)
+    # The candidate's CV (roleplay.cv): fixed rules here, the CV itself as delimited data in the
+    # opening user message, its tokens on top of the history budget.
+    cv = scenario.candidate_cv
+    system += interviewer_cv_rules(cv)
     notes = _session_notes(persona, scenario, turns, goodbye=goodbye)
     messages = [
         Message(role="assistant", content=_move_json(t, end=t.index == closed_at))
@@ -281,11 +288,12 @@ def build_interviewer_request(
         else Message(role="user", content=t.text)
         for t in turns
     ]
-    head = [Message(role="user", content=OPENING_CUE)]
+    head = [Message(role="user", content=interviewer_cv_opening(OPENING_CUE, cv, cv_nonce))]
     schema = json.dumps(strict_schema(InterviewerMove), separators=(",", ":"))
     reserve = counter.count_text(schema) + _SCHEMA_SLACK
     system, kept = fit_history(
-        system, notes, head, turns, messages, budget=scenario.max_prompt_tokens,
+        system, notes, head, turns, messages,
+        budget=scenario.max_prompt_tokens + cv_tokens(counter, cv),
         counter=counter, reserve=reserve,
     )
     return ChatRequest(

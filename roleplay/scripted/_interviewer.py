@@ -32,6 +32,59 @@ _CLOSE: Final = ("That's everything I wanted to cover today. Thank you for your 
 _GOODBYE: Final = "Thank you again for your time today. Goodbye."
 
 
+_CV_BLOCK: Final = re.compile(r"<(cv-[0-9A-Za-z]+)>\n(.*?)\n</\1>", re.DOTALL)
+_BULLET: Final = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.+)$")
+_WORD: Final = re.compile(r"[a-z0-9+#]+")
+_STOP: Final = frozenset(
+    "a an and are as at be by can for from has have how in into is it more of on or our the "
+    "their they this to under with you your years year experience strong good able work "
+    "working".split())
+
+
+def _cv_of(messages: list[tuple[str, str]]) -> str:
+    """The CV block of the request's opening message, or ""."""
+    for role, text in messages:
+        if role == "user":
+            found = _CV_BLOCK.search(text) if text.endswith(OPENING_CUE) else None
+            return found.group(2) if found else ""
+    return ""
+
+
+def _cv_items(cv: str, count: int = 2) -> list[str]:
+    """The CV's most concrete bullet lines (those with a number first), in CV order."""
+    bullets = [m.group(1).replace("**", "").replace("`", "").strip()
+               for line in cv.splitlines() if (m := _BULLET.match(line))]
+    bullets = [b for b in bullets if len(b.split()) >= 4]
+    ranked = sorted(range(len(bullets)), key=lambda i: (not any(c.isdigit() for c in bullets[i]),
+                                                        i))
+    return [bullets[i] for i in sorted(ranked[:count])]
+
+
+def _cv_gap(cv: str, persona: Persona) -> str | None:
+    """The first must-have the CV shows little sign of (by word overlap), if any."""
+    seen = set(_WORD.findall(cv.lower()))
+    for need in persona.role.must_haves:
+        words = {w for w in _WORD.findall(need.lower()) if w not in _STOP and len(w) > 2}
+        if words and len(words & seen) / len(words) < 0.34:
+            return need
+    return None
+
+
+def _cv_questions(cv: str, persona: Persona) -> list[str]:
+    """Questions about two specific CV lines (a short cue, not the line read back) and a gap."""
+    questions = []
+    for item in _cv_items(cv):
+        words = item.split()
+        cue = " ".join(words[:7]).rstrip(".,;:") + (" ..." if len(words) > 7 else "")
+        questions.append(f'On your CV I see "{cue}". Walk me through that: what did you '
+                         "personally do, and what came of it?")
+    gap = _cv_gap(cv, persona)
+    if gap is not None:
+        questions.append(f'One of our must-haves is "{gap.rstrip(". ")}". I don\'t see that '
+                         "on your CV: where have you done it?")
+    return questions
+
+
 def _question_plan(persona: Persona, count: int) -> list[str]:
     """Bank questions in the stage's order, one kind at a time (so every kind is asked)."""
     bank = {"behavioural": persona.questions.behavioural,
@@ -92,13 +145,16 @@ def interviewer_responder(persona: Persona, *, questions: int = 3,
     answer to each candidate turn that asks something, up to ``max_answers`` (the last answer
     also closes); a close when the candidate asks nothing; and, after the candidate's last word,
     a goodbye that answers anything asked in it. It follows the session's notes (wrap up near
-    the turn limit, close on the last turn) and history trimming.
+    the turn limit, close on the last turn) and history trimming. When the request carries the
+    candidate's CV (a ``<cv-...>`` block before the opening cue), the bank questions are
+    preceded by a question on each of two specific CV lines (those with numbers first) and one
+    on the first must-have the CV shows no sign of.
 
     Answers come from the persona: the hidden fact of each topic the candidate's latest turn
     asks about (detected as `roleplay.leaks` does), otherwise the next shared fact not yet said.
     No hidden fact is ever volunteered.
     """
-    plan = _question_plan(persona, questions)
+    base_plan = _question_plan(persona, questions)
     patterns = topic_patterns(persona)
     hidden = dict(persona.hidden_facts.items())
     problem = persona.role.team_problems[0].rstrip(". ")
@@ -121,7 +177,8 @@ def interviewer_responder(persona: Persona, *, questions: int = 3,
         system = _system(messages)
         convo = messages[1:] if system else messages
         moves = [_parse_move(text) for role, text in convo if role == "assistant"]
-        candidate = [text for role, text in convo if role == "user" and text != OPENING_CUE]
+        candidate = [text for role, text in convo
+                     if role == "user" and not text.endswith(OPENING_CUE)]
         last = candidate[-1] if convo and convo[-1][0] == "user" and candidate else ""
         said = " ".join(m.utterance for m in moves)
         if _GOODBYE_NOTE in system:
@@ -136,6 +193,9 @@ def interviewer_responder(persona: Persona, *, questions: int = 3,
             return _move(_CLOSE, "close", True)
         phase = moves[-1].phase if moves else "interviewer_questions"
         if phase in ("opening", "interviewer_questions"):
+            # With a CV, its questions come first: two of its lines, then a must-have gap.
+            cv = _cv_of(convo)
+            plan = _cv_questions(cv, persona) + base_plan if cv else base_plan
             asked = (sum(m.phase == "interviewer_questions" for m in moves)
                      + _omitted_interviewer_turns(system))
             if asked < len(plan) and _WRAP_UP_NOTE not in system:

@@ -54,8 +54,10 @@ def simulation_responder(
                 raise ValueError("a judge request, but this responder has no judge")
             return the_judge(body)
         schema = _requested_schema(body, system)
+        # The opening cue ends the first user message (after the CV block, when there is one).
         is_interviewer = (schema is not None and "utterance" in (schema.get("properties") or {})
-                          ) or any(text == OPENING_CUE for role, text in messages if role == "user")
+                          ) or any(text.endswith(OPENING_CUE)
+                                   for role, text in messages if role == "user")
         if is_interviewer:
             for prefix, responder in interviewers:
                 if system.startswith(prefix):
