@@ -24,6 +24,7 @@ from roleplay.testing._pass_k import PassK, pass_k
 from roleplay.testing._responders import (
     as_chat_function,
     candidate_responder,
+    draft_responder,
     interviewer_responder,
     judge_responder,
     request_body,
@@ -65,6 +66,7 @@ __all__ = [
     "assert_verdicts",
     "candidate_responder",
     "character_breaks",
+    "draft_responder",
     "interviewer_responder",
     "judge_responder",
     "pass_k",

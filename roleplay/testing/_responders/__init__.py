@@ -17,6 +17,9 @@ reply, for ``OpenAICompatServer(responder=...)``; `as_chat_function` adapts one 
 * `judge_responder`: a verdict JSON for whatever rubric schema the request carries, scored with
   simple keyword rules over the transcript in the request; every quote is a verbatim sentence
   of a candidate turn, so it verifies.
+* `draft_responder`: a persona draft built by rule from the posting in a drafting request
+  (title, employer, must-haves and duties from its headings and bullets; invented hidden facts
+  listed as practice facts).
 * `simulation_responder`: routes each request to one of the three (one server can then play
   every role of a simulated and judged interview).
 
@@ -34,6 +37,7 @@ Example:
 from __future__ import annotations
 
 from roleplay.testing._responders._candidate import candidate_responder
+from roleplay.testing._responders._draft import draft_responder
 from roleplay.testing._responders._interviewer import interviewer_responder
 from roleplay.testing._responders._judge import judge_responder
 from roleplay.testing._responders._simulation import simulation_responder
@@ -42,6 +46,7 @@ from roleplay.testing._responders._wire import as_chat_function, request_body
 __all__ = [
     "as_chat_function",
     "candidate_responder",
+    "draft_responder",
     "interviewer_responder",
     "judge_responder",
     "request_body",
