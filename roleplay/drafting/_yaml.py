@@ -15,14 +15,12 @@ __all__ = ["PRACTICE_NOTE", "persona_yaml", "write_persona"]
 PRACTICE_NOTE: Final = "# PRACTICE FACT: not in the posting; replace it with the real one."
 """The comment written above every field listed in ``drafted``."""
 
-_HEADER: Final = """\
-# yaml-language-server: $schema={schema}
-# Drafted from a job posting{source}. Review it before use.
+_PRACTICE_HEADER: Final = """\
 # Fields marked PRACTICE FACT were not in the posting: they are plausible inventions for
 # practice, not the employer's real process. Replace them with the real ones (and drop their
-# entries from `drafted` at the end), or leave them for practice only.
-# The format, field by field: README "Persona format", or `roleplay personas --schema persona`.
-"""
+# entries from `drafted` at the end), or leave them for practice only."""
+_FORMAT: Final = ("# The format, field by field: README \"Persona format\", or "
+                  "`roleplay personas --schema persona`.")
 
 
 def _dump(key: str, value: Any) -> list[str]:
@@ -56,8 +54,12 @@ def persona_yaml(persona: Persona, *, schema: str = "schema/persona.schema.json"
     if not data.get("drafted"):
         data.pop("drafted", None)
     drafted = set(persona.drafted)
-    lines = _HEADER.format(schema=schema, source=f" ({source})" if source else "").split("\n")
-    lines = [line for line in lines if line]
+    lines = [f"# yaml-language-server: $schema={schema}"]
+    if source:
+        lines.append(f"# Drafted from a job posting ({source}). Review it before use.")
+    if drafted:
+        lines += _PRACTICE_HEADER.split("\n")
+    lines.append(_FORMAT)
     for key, value in data.items():
         if key == "drafted":
             lines.append("# Every practice fact above, by field; remove an entry once you "

@@ -66,7 +66,8 @@ def _sections(lines: list[str]) -> tuple[dict[str, list[str]], dict[str, list[st
     """Bullets, and sentences of the paragraphs, by the kind of heading above them."""
     bullets: dict[str, list[str]] = {k: [] for k in (*_HEADINGS, "other")}
     prose: dict[str, list[str]] = {k: [] for k in (*_HEADINGS, "other")}
-    current, paragraph = "other", []
+    current = "other"
+    paragraph: list[str] = []
 
     def flush() -> None:
         text = " ".join(paragraph)
@@ -168,8 +169,7 @@ def draft_reply(posting: str, choices: str) -> dict[str, Any]:
                         "background": f"Has hired for the {title} role before."},
         "company": {"name": company, "what_it_does": what},
         "role": {"title": title, "must_haves": musts[:5], "nice_to_haves": nice,
-                 "team_problems": [f"Needs someone to take on: {d[0].lower()}{d[1:]}"
-                                   for d in duties[:3]]},
+                 "team_problems": duties[:3]},
         "stage": stage,
         "style": style,
         "questions": {
