@@ -10,8 +10,6 @@ Example:
     >>> write_persona(persona, Path("personas/acme-backend.yaml"), source="job.txt")
 """
 
-from __future__ import annotations
-
 from roleplay.drafting._checks import persona_problems
 from roleplay.drafting._draft import adraft_persona, draft_persona, unstated_fields
 from roleplay.drafting._posting import clean_posting, html_to_text, read_posting
