@@ -346,3 +346,31 @@ def test_personas_new_refuses_bad_input_with_the_file_named(tmp_path: Path, run:
 def test_personas_listing_still_works_beside_new(run: Any) -> None:
     code, out, _ = run("personas", "--json")
     assert code == 0 and json.loads(out)
+
+
+# --- cassettes --------------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+def test_draft_call_replays_from_its_cassette(cassette_model: Any,
+                                              openai_server: OpenAICompatServer) -> None:
+    """The drafting call over the wire (recorded against the local server's drafter)."""
+    openai_server.responder = draft_responder()
+    persona = draft_persona(NURSE.read_text(encoding="utf-8"), cassette_model,
+                            stage="hiring_manager", interviewer_name="Joan Mbeki")
+    assert (persona.stage, persona.interviewer.name) == ("hiring_manager", "Joan Mbeki")
+    assert persona.role.title == "Registered Nurse"
+    assert "Current NMC registration as an adult nurse" in persona.role.must_haves
+    assert persona_problems(persona) == [] and set(CORE) <= set(persona.drafted)
+
+
+@pytest.mark.vcr
+async def test_async_draft_call_replays_from_its_cassette(
+        async_cassette_model: Any, openai_server: OpenAICompatServer) -> None:
+    openai_server.responder = draft_responder()
+    path = ROOT / "examples" / "postings" / "warehouse-shift-lead.html"
+    persona = await adraft_persona(path.read_text(encoding="utf-8"), async_cassette_model,
+                                   style="brisk")
+    assert persona.style == STYLE_PRESETS["brisk"]
+    assert persona.company.name == "Northline Logistics"
+    assert persona.hidden_facts.other["salary_range"].markers == ["£31,500 per year"]
