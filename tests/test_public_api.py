@@ -25,9 +25,9 @@ PUBLIC = {
         ResponseFormat RoleplayError Rubric Scenario ScriptedCandidate Signals
         StructuredOutputError StructuredResult Transcript TranscriptError Turn
         UnsupportedFeatureError Usage __version__ acomplete_structured adraft_persona
-        complete_structured compute_signals count_messages count_text draft_persona estimate_cost find_leaks list_candidates
-        list_personas load_candidate load_persona load_rubric load_transcript parse_plain_text
-        print_report render
+        complete_structured compute_signals count_messages count_text draft_persona estimate_cost
+        find_leaks list_candidates list_personas load_candidate load_persona load_rubric
+        load_transcript parse_plain_text print_report render
     """,
     "roleplay.cli": """
         main
@@ -78,8 +78,8 @@ PUBLIC = {
 }
 # Packages whose ``__init__`` only re-exports: nothing public in their namespace is missing from
 # ``__all__`` (``roleplay.importing`` and ``roleplay.cli`` still hold their implementation).
-REEXPORT_ONLY = ("roleplay", "roleplay.drafting", "roleplay.evals", "roleplay.evaluate", "roleplay.llm",
-                 "roleplay.testing", "roleplay.web")
+REEXPORT_ONLY = ("roleplay", "roleplay.drafting", "roleplay.evals", "roleplay.evaluate",
+                 "roleplay.llm", "roleplay.testing", "roleplay.web")
 
 
 @pytest.mark.parametrize("package", sorted(PUBLIC))
