@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, int]] = [
     ("roleplay.prompts", 2),
     ("roleplay.candidates", 2),
     ("roleplay.leaks", 2),
+    ("roleplay.drafting", 2),
     ("roleplay.session", 3),
     ("roleplay.evaluate", 4),
     ("roleplay.report", 5),
