@@ -26,6 +26,7 @@ from roleplay.candidates import (
     LLMCandidate,
     ScriptedCandidate,
 )
+from roleplay.drafting import adraft_persona, draft_persona
 from roleplay.errors import (
     BudgetExceededError,
     ConfigError,
@@ -151,10 +152,12 @@ __all__ = [
     "Usage",
     "__version__",
     "acomplete_structured",
+    "adraft_persona",
     "complete_structured",
     "compute_signals",
     "count_messages",
     "count_text",
+    "draft_persona",
     "estimate_cost",
     "find_leaks",
     "list_candidates",

@@ -186,6 +186,9 @@ class Persona(_Strict):
     """Facts revealed only when asked."""
     opening: str | None = None
     """A fixed opening line; otherwise the model writes one in character."""
+    drafted: list[str] = Field(default_factory=list)
+    """Fields drafted as plausible practice facts because the source posting did not state them
+    (dotted paths such as ``hidden_facts.timeline``); replace them with the employer's real ones."""
 
 
 class Experience(_Strict):

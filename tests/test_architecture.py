@@ -41,6 +41,7 @@ LAYERS: list[str] = [
     "roleplay.prompts",
     "roleplay.leaks",
     "roleplay.candidates",
+    "roleplay.drafting",     # draft a persona from a job posting
     "roleplay.scripted",     # scripted stand-ins: under both the testing kit and the web demo
     "roleplay.session",
     "roleplay.evaluate",

@@ -24,10 +24,10 @@ PUBLIC = {
         OutputTruncatedError Persona QuotaExceededError RateLimitError RefusalError
         ResponseFormat RoleplayError Rubric Scenario ScriptedCandidate Signals
         StructuredOutputError StructuredResult Transcript TranscriptError Turn
-        UnsupportedFeatureError Usage __version__ acomplete_structured complete_structured
-        compute_signals count_messages count_text estimate_cost find_leaks list_candidates
-        list_personas load_candidate load_persona load_rubric load_transcript parse_plain_text
-        print_report render
+        UnsupportedFeatureError Usage __version__ acomplete_structured adraft_persona
+        complete_structured compute_signals count_messages count_text draft_persona estimate_cost
+        find_leaks list_candidates list_personas load_candidate load_persona load_rubric
+        load_transcript parse_plain_text print_report render
     """,
     "roleplay.cli": """
         main
@@ -64,17 +64,23 @@ PUBLIC = {
         BatchScript CharacterBreak FakeClock Fault FaultSchedule FunctionChatModel
         OpenAICompatServer PassK RecordedRequest Reply Responder ScriptedChatModel ServerReply
         VerdictAssertionError VerdictMismatch as_chat_function asimulate assert_in_character
-        assert_no_leaks assert_verdicts candidate_responder character_breaks
+        assert_no_leaks assert_verdicts candidate_responder character_breaks draft_responder
         interviewer_responder judge_responder pass_k request_body simulate simulation_responder
     """,
     "roleplay.web": """
         Limits create_app server_options
     """,
+    "roleplay.drafting": """
+        DRAFT_SYSTEM_PROMPT MAX_POSTING_CHARS PRACTICE_NOTE PersonaDraft STYLE_PRESETS
+        adraft_persona build_draft_request clean_posting draft_persona html_to_text
+        persona_problems
+        persona_yaml posting_tag read_posting unstated_fields write_persona
+    """,
 }
 # Packages whose ``__init__`` only re-exports: nothing public in their namespace is missing from
 # ``__all__`` (``roleplay.importing`` and ``roleplay.cli`` still hold their implementation).
-REEXPORT_ONLY = ("roleplay", "roleplay.evals", "roleplay.evaluate", "roleplay.llm",
-                 "roleplay.testing", "roleplay.web")
+REEXPORT_ONLY = ("roleplay", "roleplay.drafting", "roleplay.evals", "roleplay.evaluate",
+                 "roleplay.llm", "roleplay.testing", "roleplay.web")
 
 
 @pytest.mark.parametrize("package", sorted(PUBLIC))

@@ -10,6 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from roleplay.cli import _personas_new
 from roleplay.cli._args import in_dir_arg
 from roleplay.persona import (
     CandidateBehaviour,
@@ -42,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="read personas (or, with --candidates, profiles) from FOLDER "
                         "instead of the shipped ones")
     parser.set_defaults(func=run)
+    actions = parser.add_subparsers(dest="personas_action", metavar="ACTION")
+    _personas_new.register(actions)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,6 +20,9 @@ reply, for ``OpenAICompatServer(responder=...)``; `as_chat_function` adapts one 
 * `judge_responder`: a verdict JSON for whatever rubric schema the request carries, scored with
   simple keyword rules over the transcript in the request; every quote is a verbatim sentence
   of a candidate turn, so it verifies.
+* `draft_responder`: a persona draft built by rule from the posting in a drafting request
+  (title, employer, must-haves and duties from its headings and bullets; invented hidden facts
+  listed as practice facts).
 * `simulation_responder`: routes each request to one of the three (one server can then play
   every role of a simulated and judged interview).
 
@@ -37,6 +40,7 @@ Example:
 from __future__ import annotations
 
 from roleplay.scripted._candidate import candidate_responder
+from roleplay.scripted._draft import draft_responder
 from roleplay.scripted._interviewer import interviewer_responder
 from roleplay.scripted._judge import judge_responder
 from roleplay.scripted._simulation import simulation_responder
@@ -47,6 +51,7 @@ __all__ = [
     "ServerReply",
     "as_chat_function",
     "candidate_responder",
+    "draft_responder",
     "interviewer_responder",
     "judge_responder",
     "request_body",

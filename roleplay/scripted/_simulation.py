@@ -9,6 +9,7 @@ from typing import Any, Final
 from roleplay.persona import CandidateProfile, Persona
 from roleplay.prompts import OPENING_CUE
 from roleplay.scripted._candidate import candidate_responder
+from roleplay.scripted._draft import draft_responder, is_draft_request
 from roleplay.scripted._interviewer import interviewer_responder
 from roleplay.scripted._judge import judge_responder
 from roleplay.scripted._wire import (
@@ -34,6 +35,7 @@ def simulation_responder(
     """One responder for every role: routes each request to the right scripted responder.
 
     Judge requests (a ``<transcript-...>`` block) go to `judge_responder` (when ``judge``);
+    persona-drafting requests (a ``<posting-...>`` block) to `draft_responder`;
     interviewer requests (an ``InterviewerMove`` schema or the opening cue) to the
     `interviewer_responder` of the persona whose system prompt it is; candidate requests to the
     `candidate_responder` of the profile named in the system prompt. Anything else raises
@@ -45,6 +47,7 @@ def simulation_responder(
                     for p in personas]
     players = {c.name: candidate_responder(c) for c in candidates}
     the_judge = judge_responder() if judge else None
+    drafter = draft_responder()
 
     def respond(body: dict[str, Any]) -> ServerReply:
         messages = _messages(body)
@@ -53,6 +56,8 @@ def simulation_responder(
             if the_judge is None:
                 raise ValueError("a judge request, but this responder has no judge")
             return the_judge(body)
+        if is_draft_request(body):
+            return drafter(body)
         schema = _requested_schema(body, system)
         # The opening cue ends the first user message (after the CV block, when there is one).
         is_interviewer = (schema is not None and "utterance" in (schema.get("properties") or {})

@@ -16,6 +16,7 @@ the interviewer, `pass_k` asserts a pass rate over k trials; the pytest plugin
 from roleplay.scripted import (
     as_chat_function,
     candidate_responder,
+    draft_responder,
     interviewer_responder,
     judge_responder,
     request_body,
@@ -65,6 +66,7 @@ __all__ = [
     "assert_verdicts",
     "candidate_responder",
     "character_breaks",
+    "draft_responder",
     "interviewer_responder",
     "judge_responder",
     "pass_k",

@@ -42,9 +42,9 @@ DROP_RESPONSE_HEADERS: Final = frozenset(
 """Response headers never stored: account ids, cookies and per-request ids."""
 
 # The judge wraps the transcript in a per-call random delimiter (`<transcript-{16 hex}>`, also
-# named in `<facts-{16 hex}>`), and a candidate's CV travels in `<cv-{16 hex}>`: production
-# keeps them random, replay must look past them.
-_JUDGE_NONCE: Final = re.compile(r"\b((?:transcript|facts|cv)-)[0-9a-f]{16}\b")
+# named in `<facts-{16 hex}>`), a candidate's CV travels in `<cv-{16 hex}>` and a job posting
+# in `<posting-{16 hex}>`: production keeps them random, replay must look past them.
+_JUDGE_NONCE: Final = re.compile(r"\b((?:transcript|facts|cv|posting)-)[0-9a-f]{16}\b")
 # The library sends `max_completion_tokens` to api.openai.com and `max_tokens` elsewhere, so a
 # recording made against a local server replays whatever base URL the replaying run has.
 _MAX_TOKENS: Final = ("max_completion_tokens", "max_tokens")

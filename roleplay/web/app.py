@@ -10,6 +10,8 @@
                                        your turn)
 ``POST /i/{id}/end``                   the end button
 ``GET  /i/{id}/report``                the evaluation with evidence at its turns
+``GET/POST /draft...``                 paste a job posting, review the drafted interviewer,
+                                       start; see `drafts`
 ``GET  /runs...``                      eval run folders (with ``runs_dir``), see `runs`
 =====================================  =====================================================
 
@@ -43,9 +45,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import AsyncChatModel
-from roleplay.persona import list_personas
-from roleplay.web import runs, views
+from roleplay.persona import Persona, list_personas
+from roleplay.web import drafts, runs, views
 from roleplay.web.demo import DemoChatModel
+from roleplay.web.drafts import drafts_dir
 from roleplay.web.sessions import Limits, PracticeSession, SessionStore
 
 __all__ = ["create_app"]
@@ -138,7 +141,10 @@ def create_app(
     personas = list_personas(personas_dir)
     by_id = {p.id: p for p in personas}
     demo = model is None
-    interviewer: AsyncChatModel = model or DemoChatModel(personas, pace=demo_pace)
+    drafted = drafts_dir(sessions_dir)
+    interviewer: AsyncChatModel = model or DemoChatModel(
+        # Personas drafted in an earlier run, so their saved interviews resume in the demo.
+        personas + (list_personas(drafted) if drafted.is_dir() else []), pace=demo_pace)
     evaluator = Evaluator(judge_model=judge or interviewer, signals_only=signals_only)
     store = SessionStore(sessions_dir, interviewer, evaluator, limits=limits,
                          personas_dir=personas_dir)
@@ -172,6 +178,11 @@ def create_app(
                                            demo=demo), 422)
         session = store.create(persona)
         return RedirectResponse(f"/i/{session.id}", status_code=303, headers=_HEADERS)
+
+    def start_drafted(persona: Persona) -> str:
+        if isinstance(interviewer, DemoChatModel):
+            interviewer.add_persona(persona)
+        return f"/i/{store.create(persona).id}"
 
     async def interview(request: Request) -> Response:
         session = session_of(request, retry=True)  # a reload is how a person tries again
@@ -268,6 +279,8 @@ def create_app(
         Route("/favicon.ico", _favicon),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
+    routes += drafts.routes(interviewer, sessions_dir, demo=demo, headers=_HEADERS,
+                            same_origin=_same_origin, read_form=_form, start=start_drafted)
     if runs_dir is not None:
         routes += runs.routes(runs_dir, suites_dir, demo=demo, headers=_HEADERS)
     middleware = [Middleware(_AllowedHosts, allowed_hosts=list(allowed_hosts))
@@ -305,3 +318,11 @@ async def _body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise _TooLarge
     return body
+
+
+async def _form(request: Request, limit: int) -> dict[str, list[str]] | None:
+    """The request's urlencoded form, or None when the body is over ``limit`` bytes."""
+    try:
+        return parse_qs((await _body(request, limit)).decode("utf-8", "replace"))
+    except _TooLarge:
+        return None

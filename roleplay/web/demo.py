@@ -31,8 +31,14 @@ class DemoChatModel:
     """
 
     def __init__(self, personas: Iterable[Persona], *, pace: float = 0.02) -> None:
-        self._reply = as_chat_function(simulation_responder(list(personas)))
+        self._personas = list(personas)
+        self._reply = as_chat_function(simulation_responder(self._personas))
         self.pace = pace
+
+    def add_persona(self, persona: Persona) -> None:
+        """Interview as ``persona`` too (one drafted from a posting in the app)."""
+        self._personas.append(persona)
+        self._reply = as_chat_function(simulation_responder(self._personas))
 
     @property
     def model_name(self) -> str:

@@ -27,6 +27,7 @@ from roleplay.llm.base import AsyncChatModel
 from roleplay.persona import ID_PATTERN, Persona, Scenario, load_persona
 from roleplay.session import Interview
 from roleplay.transcript import EndReason, Transcript, Turn, atomic_write
+from roleplay.web.drafts import DRAFT_PREFIX, drafts_dir
 
 __all__ = ["Event", "Limits", "PracticeSession", "SessionStore", "WebCandidate"]
 
@@ -306,7 +307,8 @@ class SessionStore:
                 pid = transcript.persona_id or ""
                 if not ID_PATTERN.fullmatch(pid):  # an id, never a path
                     raise ConfigError(f"not a persona id: {pid!r}")
-                persona = load_persona(pid, folder=self.personas_dir)
+                persona = load_persona(pid, folder=drafts_dir(self.directory)
+                                       if pid.startswith(DRAFT_PREFIX) else self.personas_dir)
             except (OSError, ConfigError) as exc:
                 log.warning("cannot resume session from %s: %s", path, exc)
                 return None

@@ -71,6 +71,8 @@ def personas_page(personas: Sequence[Persona], *, demo: bool, model: str,
             f"<p>Choose an interviewer. Interviewer model: <code>{esc(model)}</code>.</p>"
             "<table><thead><tr><th>Interviewer</th><th>Role</th><th>Stage</th><th>Style</th>"
             f"<th></th></tr></thead><tbody>{rows}</tbody></table>"
+            + '<p><a href="/draft">Practise for a real job ad</a>: paste a posting to draft '
+            "an interviewer for it.</p>"
             + ('<p><a href="/runs">Eval runs</a>: agreement, flips and verdicts per case.</p>'
                if runs else ""))
     return page("Practise an interview", body, demo=demo)
