@@ -66,6 +66,9 @@ class Turn(BaseModel):
     shown in reports, never sent to the judge."""
     offset: float | None = Field(default=None, ge=0)
     """Seconds into the recording where the turn starts, for formats with timestamps."""
+    end: float | None = Field(default=None, ge=0)
+    """Seconds into the recording where the turn ends, when the source gives it (recordings,
+    caption cues); with `offset` it gives the turn's speaking time."""
 
 
 InputFormat = Literal["json", "text", "vtt", "srt"]

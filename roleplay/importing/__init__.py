@@ -91,16 +91,24 @@ def _turns(utterances: Sequence[Utterance], speakers: set[str], *, merge: bool,
             if merge and turns and turns[-1].key == key:
                 if u.body:
                     turns[-1].parts.append(u.body)
+                turns[-1].end = _later(turns[-1].end, u.end)
                 continue
-            turns.append(SpeakerTurn(key, u.label or "", [u.body], u.line, u.offset))
+            turns.append(SpeakerTurn(key, u.label or "", [u.body], u.line, u.offset, u.end))
         elif turns:
             turns[-1].parts.append(u.raw)
+            turns[-1].end = _later(turns[-1].end, u.end)
         else:
             preamble.append(u.raw)
     for t in turns:
         if joiner == " ":
             t.parts = [" ".join(" ".join(t.parts).split())]
     return turns, preamble
+
+
+def _later(end: float | None, other: float | None) -> float | None:
+    if end is None or other is None:
+        return other if end is None else end
+    return max(end, other)
 
 
 def parse_transcript(
@@ -165,7 +173,9 @@ def parse_transcript(
         raise TranscriptError(str(exc), path=path, line=turns[0].line) from None
     built = tuple(
         Turn(index=i, speaker=mapping.roles[t.key], text=t.text.strip(),
-             name=None if t.key in _ROLE_ONLY else t.name, offset=t.offset)
+             name=None if t.key in _ROLE_ONLY else t.name, offset=t.offset,
+             end=t.end if t.offset is not None and t.end is not None and t.end >= t.offset
+             else None)
         for i, t in enumerate(turns, start=1)
     )
     names: dict[str, Speaker] = {}
