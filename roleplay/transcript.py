@@ -17,6 +17,7 @@ from roleplay.llm.base import Usage
 
 __all__ = [
     "EndReason",
+    "ImportFormat",
     "ImportInfo",
     "InputFormat",
     "Phase",
@@ -72,6 +73,8 @@ class Turn(BaseModel):
 
 
 InputFormat = Literal["json", "text", "vtt", "srt"]
+ImportFormat = Literal["json", "text", "vtt", "srt", "audio"]
+"""What an imported transcript was read from: a transcript format, or a recording."""
 
 
 class ImportInfo(BaseModel):
@@ -79,8 +82,8 @@ class ImportInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: InputFormat
-    """The format the file was read as."""
+    format: ImportFormat
+    """The format the file was read as (``audio``: a recording, transcribed)."""
     speakers: dict[str, Speaker] = Field(default_factory=dict)
     """Each speaker's name as recorded, in order of first appearance, and their role."""
     rule: str = ""

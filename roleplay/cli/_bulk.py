@@ -38,7 +38,7 @@ from roleplay.transcript import Transcript
 __all__ = ["BulkItem", "BulkRun", "expand_inputs", "is_bulk", "run_bulk"]
 
 # What a folder is searched for: every format the importers read.
-SUFFIXES = (".json", ".txt", ".vtt", ".srt")
+SUFFIXES = (".json", ".txt", ".vtt", ".srt", ".wav", ".mp3", ".m4a", ".webm")
 _GLOB_CHARS = frozenset("*?[")
 
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from roleplay.evaluate._answers import AnswerSignal
-from roleplay.evaluate._text import _Frozen, count_words
+from roleplay.evaluate._text import _Frozen
 from roleplay.transcript import Transcript, Turn
 
 __all__ = ["AnswerDelivery", "Delivery", "count_fillers", "delivery_of"]

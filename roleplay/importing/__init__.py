@@ -40,7 +40,7 @@ from roleplay.importing._render import render_srt, render_text, render_vtt
 from roleplay.importing._speakers import SpeakerTurn, assign_roles, choose_speakers
 from roleplay.importing._text import text_utterances
 from roleplay.importing._utterances import Utterance, label_key
-from roleplay.transcript import ImportInfo, InputFormat, Speaker, Transcript, Turn
+from roleplay.transcript import ImportFormat, ImportInfo, InputFormat, Speaker, Transcript, Turn
 
 __all__ = [
     "FORMATS",
@@ -52,6 +52,7 @@ __all__ = [
     "render_srt",
     "render_text",
     "render_vtt",
+    "transcript_from_utterances",
 ]
 
 FORMATS: tuple[InputFormat, ...] = ("json", "text", "vtt", "srt")
@@ -148,6 +149,34 @@ def parse_transcript(
         utterances = srt_utterances(text, path=path)
     else:
         utterances, header_style = text_utterances(text)
+    return transcript_from_utterances(
+        utterances, fmt, interviewer=interviewer, candidate=candidate, labels=labels, path=path,
+        transcript_id=transcript_id, merge_lines=header_style,
+        joiner=" " if fmt in ("vtt", "srt") else "\n", first_line=_first_text_line(text))
+
+
+def transcript_from_utterances(
+    utterances: Sequence[Utterance],
+    fmt: ImportFormat,
+    *,
+    interviewer: str | Sequence[str] | None = None,
+    candidate: str | None = None,
+    labels: Mapping[str, Speaker] | None = None,
+    path: str | None = None,
+    transcript_id: str | None = None,
+    merge_lines: bool = False,
+    joiner: str = " ",
+    first_line: int = 1,
+) -> Transcript:
+    """Decide speakers and roles over parsed utterances and build the transcript.
+
+    Every reader (text, captions, recordings) ends here, so the speaker rules are the same
+    for all of them. Consecutive utterances of one speaker merge when they are timed, caption
+    cues or ``merge_lines``; ``joiner`` joins their text.
+
+    Raises:
+        TranscriptError: no speakers, or a given name that is not in it.
+    """
     given: dict[str, Speaker] = {label_key(k): v for k, v in (labels or {}).items()}
     interviewers = _names(interviewer)
     given.update({label_key(n): "interviewer" for n in interviewers})
@@ -156,16 +185,15 @@ def parse_transcript(
     speakers = choose_speakers(utterances, given,
                                only_given=bool(labels) or (bool(interviewers) and bool(candidate)))
     timed = any(u.offset is not None for u in utterances if u.label)
-    merge = fmt in ("vtt", "srt") or header_style or timed
-    turns, preamble = _turns(utterances, speakers, merge=merge,
-                             joiner=" " if fmt in ("vtt", "srt") else "\n")
+    merge = fmt in ("vtt", "srt", "audio") or merge_lines or timed
+    turns, preamble = _turns(utterances, speakers, merge=merge, joiner=joiner)
     if not turns:
         raise TranscriptError(
             "no speakers found: expected 'Name: text' lines, 'Name  0:03' header lines, or "
             "WebVTT/SRT cues with speaker names; if the speakers are labelled another way, name "
             "them with --interviewer NAME and --candidate NAME (labels= / interviewer= and "
             "candidate= in the API), or pass --input-format",
-            path=path, line=_first_text_line(text))
+            path=path, line=first_line)
     try:
         mapping = assign_roles(turns, interviewers=interviewers, candidate=candidate,
                                labels=given if labels else {})
