@@ -231,7 +231,8 @@ def _utterances(pieces: Sequence[tuple[AudioPiece, Transcription]]) -> list[Utte
             (TimedText(0.0, piece.seconds or 0.0, result.text),) if result.text.strip() else ())
         for s in segments:
             line += 1
-            start, end = piece.start + s.start, piece.start + s.end
+            start = piece.start + s.start
+            end = max(start, piece.start + s.end)
             if result.diarized:
                 out.append(Utterance(s.speaker, s.text, s.text, line, start, end, strong=True))
             else:
