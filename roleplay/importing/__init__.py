@@ -52,7 +52,6 @@ __all__ = [
     "render_srt",
     "render_text",
     "render_vtt",
-    "transcript_from_utterances",
 ]
 
 FORMATS: tuple[InputFormat, ...] = ("json", "text", "vtt", "srt")
