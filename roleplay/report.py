@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from roleplay._display import terminal_safe
+from roleplay._report_delivery import COLUMNS, delivery_rows, delivery_summary
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.evaluate.policy import rule
 from roleplay.transcript import Transcript, Turn
@@ -238,6 +239,11 @@ def _render_md(e: Evaluation, transcript: Transcript | None) -> str:
             out += ["", "**Raw judge reply:**", "", "```text", c.raw.replace("```", "'''"), "```"]
     if e.flags:
         out += ["", "## Notes", "", *(f"- {_md(f)}" for f in e.flags)]
+    if (d := e.signals.delivery) is not None:
+        out += ["", "## Delivery", "", _md(delivery_summary(d))]
+        if d.answers:
+            out += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+            out += ["| " + " | ".join(row) + " |" for row in delivery_rows(d)]
     out += ["", "## Signals", "", *(f"- {_md(line)}" for line in _signal_lines(e))]
     if transcript is not None:
         out += ["", "## Transcript", ""]
@@ -337,6 +343,15 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
         parts.append("<h2>Notes</h2><ul>")
         parts += [f"<li>{_h(f)}</li>" for f in e.flags]
         parts.append("</ul>")
+    if (d := e.signals.delivery) is not None:
+        parts.append(f'<h2 id="delivery">Delivery</h2><p>{_h(delivery_summary(d))}</p>')
+        if d.answers:
+            parts.append("<table><tr>" + "".join(f"<th>{_h(c)}</th>" for c in COLUMNS) + "</tr>")
+            for a, row in zip(d.answers, delivery_rows(d), strict=True):
+                first = (f'<a href="#t{a.turn}">{_h(row[0])}</a>' if link else _h(row[0]))
+                parts.append(f"<tr><td>{first}</td>"
+                             + "".join(f"<td>{_h(cell)}</td>" for cell in row[1:]) + "</tr>")
+            parts.append("</table>")
     parts.append("<h2>Signals</h2><ul>")
     parts += [f"<li>{_h(line)}</li>" for line in _signal_lines(e)]
     parts.append("</ul>")
@@ -410,6 +425,11 @@ def _renderables(e: Evaluation, transcript: Transcript | None,
         for f in e.flags:
             notes.append(safe(f"• {f}\n"))
         items.append(Panel(notes, title="Notes", title_align="left"))
+    if (d := e.signals.delivery) is not None:
+        timing = Table(*COLUMNS, show_lines=False, title=delivery_summary(d), title_justify="left")
+        for row in delivery_rows(d):
+            timing.add_row(*row)
+        items.append(Panel(timing, title="Delivery", title_align="left"))
     facts = Text()
     for line in _signal_lines(e):
         if line_chars is not None and len(line) > line_chars:
@@ -457,6 +477,8 @@ def render(evaluation: Evaluation, fmt: Format, *, transcript: Transcript | None
         data = to_dict(evaluation)
         if note := _speakers_note(transcript):
             data["speakers_note"] = note
+        if (d := evaluation.signals.delivery) is not None:
+            data["delivery"] = {"summary": delivery_summary(d), **d.model_dump(mode="json")}
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
         return _render_md(evaluation, transcript)

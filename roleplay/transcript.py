@@ -16,6 +16,7 @@ from roleplay.types import Phase, Speaker, Usage
 
 __all__ = [
     "EndReason",
+    "ImportFormat",
     "ImportInfo",
     "InputFormat",
     "Phase",
@@ -61,9 +62,14 @@ class Turn(BaseModel):
     shown in reports, never sent to the judge."""
     offset: float | None = Field(default=None, ge=0)
     """Seconds into the recording where the turn starts, for formats with timestamps."""
+    end: float | None = Field(default=None, ge=0)
+    """Seconds into the recording where the turn ends, when the source gives it (recordings,
+    caption cues); with `offset` it gives the turn's speaking time."""
 
 
 InputFormat = Literal["json", "text", "vtt", "srt"]
+ImportFormat = Literal["json", "text", "vtt", "srt", "audio"]
+"""What an imported transcript was read from: a transcript format, or a recording."""
 
 
 class ImportInfo(BaseModel):
@@ -71,8 +77,8 @@ class ImportInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: InputFormat
-    """The format the file was read as."""
+    format: ImportFormat
+    """The format the file was read as (``audio``: a recording, transcribed)."""
     speakers: dict[str, Speaker] = Field(default_factory=dict)
     """Each speaker's name as recorded, in order of first appearance, and their role."""
     rule: str = ""

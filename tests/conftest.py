@@ -35,7 +35,12 @@ from vcr.util import read_body
 from roleplay.llm.base import ModelSettings
 from roleplay.llm.openai import AsyncOpenAIChatModel, OpenAIChatModel
 from roleplay.testing import OpenAICompatServer
-from roleplay.testing._cassettes import FILTER_HEADERS, mask_judge_nonce, scrub_response
+from roleplay.testing._cassettes import (
+    FILTER_HEADERS,
+    mask_judge_nonce,
+    mask_multipart_boundary,
+    scrub_response,
+)
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD_KEY_ENV = "ROLEPLAY_RECORD_OPENAI_API_KEY"
@@ -160,7 +165,7 @@ def _mask_judge_nonce(request: Any) -> Any:
     if not body:
         return request
     text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
-    masked = mask_judge_nonce(text)
+    masked = mask_multipart_boundary(mask_judge_nonce(text))
     if masked == text:
         return request
     return VcrRequest(request.method, request.uri,
@@ -168,7 +173,7 @@ def _mask_judge_nonce(request: Any) -> Any:
 
 
 def body_ignoring_judge_nonce(r1: Any, r2: Any) -> None:
-    """vcrpy's ``body`` matcher, blind to the judge's per-call delimiter nonce."""
+    """vcrpy's ``body`` matcher, blind to the judge's delimiter nonce and multipart boundaries."""
     vcr_matchers.body(_mask_judge_nonce(r1), _mask_judge_nonce(r2))
 
 

@@ -49,7 +49,8 @@ PUBLIC = {
         verify_quote
     """,
     "roleplay.importing": """
-        FORMATS InputFormat MAX_TRANSCRIPT_BYTES detect_format load_transcript parse_plain_text
+        FORMATS InputFormat MAX_TRANSCRIPT_BYTES detect_format label_key load_transcript
+        parse_plain_text
         parse_transcript render_srt render_text render_vtt role_of
     """,
     "roleplay.llm": """

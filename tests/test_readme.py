@@ -35,6 +35,7 @@ import pytest
 from roleplay.importing import load_transcript, render_srt
 from roleplay.persona import list_candidates, list_personas
 from roleplay.testing import OpenAICompatServer, simulation_responder
+from roleplay.testing._audio import silent_wav
 
 # Slow: `pytest -m "not slow"` leaves this file out of the inner loop; CI runs it.
 pytestmark = pytest.mark.slow
@@ -108,6 +109,13 @@ def stand_in() -> Iterator[OpenAICompatServer]:
     personas = [*list_personas(), *list_personas(EXAMPLE / "personas")]
     candidates = [*list_candidates(), *list_candidates(EXAMPLE / "candidates")]
     with OpenAICompatServer(responder=simulation_responder(personas, candidates)) as server:
+        # What the README's recording (interview.wav) says, as a diarizing model labels it.
+        server.audio.register("interview.wav", [
+            (0.0, 4.0, "Thanks for coming in. Tell me about a project you led?", "A"),
+            (5.5, 35.5, "Um, sure. Last year I led the migration of our billing system and "
+                        "we cut costs by twenty percent.", "B"),
+            (36.0, 40.0, "How did you handle the risks?", "A"),
+            (41.0, 61.0, "I wrote a rollback plan and we tested it before each phase.", "B")])
         yield server
 
 
@@ -119,6 +127,7 @@ def _workspace(tmp: Path) -> Path:
     shutil.copy(IMPORTS / "meet.txt", tmp / "notes.txt")
     shutil.copy(IMPORTS / "teams.vtt", tmp / "interview.vtt")
     shutil.copy(IMPORTS / "panel.txt", tmp / "panel.txt")
+    (tmp / "interview.wav").write_bytes(silent_wav(61.0, rate=8000))
     (tmp / "calls").mkdir()
     for name in ("teams.vtt", "zoom.vtt"):
         shutil.copy(IMPORTS / name, tmp / "calls" / name)

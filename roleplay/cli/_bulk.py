@@ -38,7 +38,7 @@ from roleplay.transcript import Transcript
 __all__ = ["BulkItem", "BulkRun", "expand_inputs", "is_bulk", "run_bulk"]
 
 # What a folder is searched for: every format the importers read.
-SUFFIXES = (".json", ".txt", ".vtt", ".srt")
+SUFFIXES = (".json", ".txt", ".vtt", ".srt", ".wav", ".mp3", ".m4a", ".webm")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -210,8 +210,40 @@ def _criteria(items: Sequence[BulkItem]) -> list[str]:
     return []
 
 
+def _delivery_columns(e: Evaluation | None) -> dict[str, object]:
+    """The delivery figures of one evaluation as CSV cells (empty without turn times)."""
+    d = e.signals.delivery if e is not None else None
+    if d is None:
+        return dict.fromkeys(_DELIVERY_COLUMNS)
+    pauses = [a.pause for a in d.answers if a.pause is not None]
+    minutes = sum(a.seconds for a in d.answers) / 60
+    fillers = sum(a.fillers or 0 for a in d.answers)
+    return {
+        "candidate_seconds": d.candidate_seconds, "interviewer_seconds": d.interviewer_seconds,
+        "talk_time_share": d.talk_time_share, "words_per_minute": d.wpm(),
+        "mean_pause_seconds": round(sum(pauses) / len(pauses), 2) if pauses else None,
+        "fillers_per_minute": round(fillers / minutes, 1)
+        if d.fillers_kept and minutes > 0 else None,
+        # Each answer with its turns: "T2 30s 68wpm pause 1.5s 6.0f/min; T4 ...".
+        "answer_delivery": "; ".join(
+            f"{a.span()} {a.seconds:.0f}s"
+            + (f" {a.wpm:.0f}wpm" if a.wpm is not None else "")
+            + (f" pause {a.pause:.1f}s" if a.pause is not None else "")
+            + (f" {a.fillers_per_minute:.1f}f/min" if a.fillers_per_minute is not None else "")
+            for a in d.answers),
+    }
+
+
+_DELIVERY_COLUMNS = ("candidate_seconds", "interviewer_seconds", "talk_time_share",
+                     "words_per_minute", "mean_pause_seconds", "fillers_per_minute",
+                     "answer_delivery")
+
+
 def _rows(items: Sequence[BulkItem]) -> Iterator[dict[str, object]]:
     criteria = _criteria(items)
+    # Delivery columns appear when any transcript carries times (recordings, caption files).
+    timed = any(i.evaluation is not None and i.evaluation.signals.delivery is not None
+                for i in items)
     for item in items:
         e = item.evaluation
         # Shown only over most applicable criteria scored, as in every report.
@@ -229,11 +261,17 @@ def _rows(items: Sequence[BulkItem]) -> Iterator[dict[str, object]]:
             result = by_id.get(cid)
             row[cid] = result.score if result else None
             row[f"{cid}_status"] = result.status if result else ""
+        if timed:
+            row.update(_delivery_columns(e))
         yield row
 
 
 def to_csv(items: Sequence[BulkItem]) -> str:
-    """One row per transcript: totals, then each criterion's score and status."""
+    """One row per transcript: totals, each criterion's score and status, then delivery.
+
+    The delivery columns (speaking times, talk-time share, pace, mean pause, fillers per
+    minute, and each answer's figures with its turns) appear when any transcript has times.
+    """
     rows = list(_rows(items))
     buf = io.StringIO()
     if rows:

@@ -24,6 +24,13 @@ Formats (detected from the content; --input-format overrides):
   text  'Name: text' lines (optionally after [00:01:02]), or 'Name  0:03' header lines with
         the words below them (otter.ai and call-tool text exports)
 
+Recordings (wav, mp3, m4a, webm, ogg, flac; detected from the name or the first bytes) are
+transcribed through the endpoint's /v1/audio/transcriptions (--base-url, --api-key, else
+OPENAI_BASE_URL, OPENAI_API_KEY; --transcribe-model), keeping each turn's start and end time.
+With a diarizing model the speaker labels (A, B ...) go through the rules below;
+--candidate B names the candidate's label. Files over 25 MB are split (WAV on quiet moments;
+other containers need ffmpeg); a piece that keeps failing stops the import.
+
 Speakers: voice tags and header lines are speakers; role labels (Interviewer:, Candidate:,
 Recruiter: ...) are, when present, the only speakers; otherwise a capitalised 'Name:' that
 opens two or more lines, or a full name, is one. Any other 'Label:' (System:, Result: ...) is
@@ -40,14 +47,20 @@ an interviewer and keeps their name.
 def register(subparsers: Any) -> None:
     """Add the ``import`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "import", help="convert a VTT, SRT or text transcript to transcript JSON",
+        "import", help="convert a VTT, SRT or text transcript, or a recording, to transcript JSON",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", metavar="FILE", help="the transcript file")
+    parser.add_argument("file", metavar="FILE", help="the transcript file or recording")
     parser.add_argument("--out", type=out_file_arg, metavar="FILE", default=None,
                         help="write the transcript JSON here (default: preview only)")
     parser.add_argument("--turns", type=int, default=6, metavar="N",
                         help="turns to show in the preview (default 6)")
     add_transcript_args(parser)
+    endpoint = parser.add_argument_group("recordings endpoint")
+    endpoint.add_argument("--base-url", default=None,
+                          help="OpenAI-compatible base URL that transcribes recordings "
+                          "(default: $OPENAI_BASE_URL, else OpenAI)")
+    endpoint.add_argument("--api-key", default=None,
+                          help="API key (default: $OPENAI_API_KEY); prefer the environment")
     parser.set_defaults(func=handle)
 
 

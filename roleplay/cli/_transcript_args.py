@@ -7,7 +7,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from roleplay.audio import is_audio
 from roleplay.cli._args import megabytes_arg
+from roleplay.cli._recordings import DEFAULT_TRANSCRIBE_MODEL, transcribe_recording
 from roleplay.importing import FORMATS, MAX_TRANSCRIPT_BYTES, load_transcript, role_of
 from roleplay.transcript import InputFormat, Transcript
 
@@ -27,13 +29,19 @@ def add_transcript_args(parser: argparse.ArgumentParser) -> None:
                        help="the interviewer's name as the file writes it (repeat for a panel)")
     group.add_argument("--candidate", default=None, metavar="NAME",
                        help="the candidate's name as the file writes it")
+    group.add_argument("--transcribe-model", default=DEFAULT_TRANSCRIBE_MODEL, metavar="NAME",
+                       help="for recordings (wav, mp3, m4a, webm ...): the endpoint's "
+                       f"transcription model (default {DEFAULT_TRANSCRIBE_MODEL}, which labels "
+                       "speakers; whisper-1 or a Whisper served by vLLM gives times only)")
     group.add_argument("--max-size", type=megabytes_arg, default=MAX_TRANSCRIPT_BYTES,
                        metavar="MB", help="refuse transcript files larger than this "
                        f"(default {MAX_TRANSCRIPT_BYTES / 1_000_000:g} MB)")
 
 
 def read_transcript(args: argparse.Namespace, path: str | Path) -> Transcript:
-    """Load ``path`` with the flags of `add_transcript_args`."""
+    """Load ``path`` with the flags of `add_transcript_args`; a recording is transcribed."""
+    if is_audio(path):
+        return transcribe_recording(args, path)
     fmt: InputFormat | None = None if args.input_format == "auto" else args.input_format
     return load_transcript(path, format=fmt, interviewer=args.interviewer,
                            candidate=args.candidate,

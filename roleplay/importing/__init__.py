@@ -39,8 +39,10 @@ from roleplay.importing._json import parse_json
 from roleplay.importing._render import render_srt, render_text, render_vtt
 from roleplay.importing._speakers import SpeakerTurn, assign_roles, choose_speakers, role_of
 from roleplay.importing._text import text_utterances
-from roleplay.importing._utterances import Utterance, label_key
-from roleplay.transcript import ImportInfo, InputFormat, Transcript, Turn
+from roleplay.importing._utterances import Utterance as Utterance
+from roleplay.importing._utterances import label_key
+from roleplay.importing._utterances import split_label as split_label
+from roleplay.transcript import ImportFormat, ImportInfo, InputFormat, Transcript, Turn
 from roleplay.types import Speaker
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_TRANSCRIPT_BYTES",
     "InputFormat",
     "detect_format",
+    "label_key",
     "load_transcript",
     "parse_plain_text",
     "parse_transcript",
@@ -94,16 +97,24 @@ def _turns(utterances: Sequence[Utterance], speakers: set[str], *, merge: bool,
             if merge and turns and turns[-1].key == key:
                 if u.body:
                     turns[-1].parts.append(u.body)
+                turns[-1].end = _later(turns[-1].end, u.end)
                 continue
-            turns.append(SpeakerTurn(key, u.label or "", [u.body], u.line, u.offset))
+            turns.append(SpeakerTurn(key, u.label or "", [u.body], u.line, u.offset, u.end))
         elif turns:
             turns[-1].parts.append(u.raw)
+            turns[-1].end = _later(turns[-1].end, u.end)
         else:
             preamble.append(u.raw)
     for t in turns:
         if joiner == " ":
             t.parts = [" ".join(" ".join(t.parts).split())]
     return turns, preamble
+
+
+def _later(end: float | None, other: float | None) -> float | None:
+    if end is None or other is None:
+        return other if end is None else end
+    return max(end, other)
 
 
 def parse_transcript(
@@ -143,6 +154,34 @@ def parse_transcript(
         utterances = srt_utterances(text, path=path)
     else:
         utterances, header_style = text_utterances(text)
+    return transcript_from_utterances(
+        utterances, fmt, interviewer=interviewer, candidate=candidate, labels=labels, path=path,
+        transcript_id=transcript_id, merge_lines=header_style,
+        joiner=" " if fmt in ("vtt", "srt") else "\n", first_line=_first_text_line(text))
+
+
+def transcript_from_utterances(
+    utterances: Sequence[Utterance],
+    fmt: ImportFormat,
+    *,
+    interviewer: str | Sequence[str] | None = None,
+    candidate: str | None = None,
+    labels: Mapping[str, Speaker] | None = None,
+    path: str | None = None,
+    transcript_id: str | None = None,
+    merge_lines: bool = False,
+    joiner: str = " ",
+    first_line: int = 1,
+) -> Transcript:
+    """Decide speakers and roles over parsed utterances and build the transcript.
+
+    Every reader (text, captions, recordings) ends here, so the speaker rules are the same
+    for all of them. Consecutive utterances of one speaker merge when they are timed, caption
+    cues or ``merge_lines``; ``joiner`` joins their text.
+
+    Raises:
+        TranscriptError: no speakers, or a given name that is not in it.
+    """
     given: dict[str, Speaker] = {label_key(k): v for k, v in (labels or {}).items()}
     interviewers = _names(interviewer)
     given.update({label_key(n): "interviewer" for n in interviewers})
@@ -151,16 +190,15 @@ def parse_transcript(
     speakers = choose_speakers(utterances, given,
                                only_given=bool(labels) or (bool(interviewers) and bool(candidate)))
     timed = any(u.offset is not None for u in utterances if u.label)
-    merge = fmt in ("vtt", "srt") or header_style or timed
-    turns, preamble = _turns(utterances, speakers, merge=merge,
-                             joiner=" " if fmt in ("vtt", "srt") else "\n")
+    merge = fmt in ("vtt", "srt", "audio") or merge_lines or timed
+    turns, preamble = _turns(utterances, speakers, merge=merge, joiner=joiner)
     if not turns:
         raise TranscriptError(
             "no speakers found: expected 'Name: text' lines, 'Name  0:03' header lines, or "
             "WebVTT/SRT cues with speaker names; if the speakers are labelled another way, name "
             "them with --interviewer NAME and --candidate NAME (labels= / interviewer= and "
             "candidate= in the API), or pass --input-format",
-            path=path, line=_first_text_line(text))
+            path=path, line=first_line)
     try:
         mapping = assign_roles(turns, interviewers=interviewers, candidate=candidate,
                                labels=given if labels else {})
@@ -168,7 +206,9 @@ def parse_transcript(
         raise TranscriptError(str(exc), path=path, line=turns[0].line) from None
     built = tuple(
         Turn(index=i, speaker=mapping.roles[t.key], text=t.text.strip(),
-             name=None if t.key in _ROLE_ONLY else t.name, offset=t.offset)
+             name=None if t.key in _ROLE_ONLY else t.name, offset=t.offset,
+             end=t.end if t.offset is not None and t.end is not None and t.end >= t.offset
+             else None)
         for i, t in enumerate(turns, start=1)
     )
     names: dict[str, Speaker] = {}

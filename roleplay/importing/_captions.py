@@ -32,7 +32,7 @@ def _line_of(timing: list[int], index: int) -> int:
     return timing[index] if index < len(timing) else (timing[-1] if timing else 1)
 
 
-def _cue_utterances(lines: list[str], line: int, offset: float, *,
+def _cue_utterances(lines: list[str], line: int, offset: float, end: float, *,
                     entities: bool) -> list[Utterance]:
     out: list[Utterance] = []
     voiced = False
@@ -44,12 +44,12 @@ def _cue_utterances(lines: list[str], line: int, offset: float, *,
         text = text.strip()
         if voice:
             name = html.unescape(voice.group(1)).strip()
-            out.append(Utterance(name, text, text, line, offset, strong=True))
+            out.append(Utterance(name, text, text, line, offset, end, strong=True))
             voiced = True
             continue
         if voiced:
             # The rest of a voice span: the voice's words, whatever they look like.
-            out.append(Utterance(None, text, text, line, offset))
+            out.append(Utterance(None, text, text, line, offset, end))
             continue
         text = _DASH.sub("", text)
         bracketed = _BRACKETED.match(text)
@@ -58,7 +58,7 @@ def _cue_utterances(lines: list[str], line: int, offset: float, *,
             body = bracketed.group(2)
         else:
             label, body = split_label(text)
-        out.append(Utterance(label, body, text, line, offset))
+        out.append(Utterance(label, body, text, line, offset, end))
     return out
 
 
@@ -73,7 +73,8 @@ def vtt_utterances(text: str, *, path: str | None = None) -> list[Utterance]:
     out: list[Utterance] = []
     for i, caption in enumerate(captions.captions):
         offset = caption.start_time.in_milliseconds() / 1000
-        out += _cue_utterances(caption.raw_text.split("\n"), _line_of(timing, i), offset,
+        end = caption.end_time.in_milliseconds() / 1000
+        out += _cue_utterances(caption.raw_text.split("\n"), _line_of(timing, i), offset, end,
                                entities=True)
     return out
 
@@ -91,6 +92,7 @@ def srt_utterances(text: str, *, path: str | None = None) -> list[Utterance]:
     out: list[Utterance] = []
     for i, subtitle in enumerate(subtitles):
         offset = subtitle.start.total_seconds()
-        out += _cue_utterances(subtitle.content.split("\n"), _line_of(timing, i), offset,
+        end = subtitle.end.total_seconds()
+        out += _cue_utterances(subtitle.content.split("\n"), _line_of(timing, i), offset, end,
                                entities=False)
     return out

@@ -126,6 +126,8 @@ class SpeakerTurn:
     parts: list[str]
     line: int
     offset: float | None
+    end: float | None = None
+    """Where the turn's last cue ends, when the format gives cue end times."""
 
     @property
     def text(self) -> str:

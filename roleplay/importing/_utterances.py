@@ -29,6 +29,8 @@ class Utterance:
     """1-based line in the file where it starts."""
     offset: float | None = None
     """Seconds into the recording, when the format gives a time."""
+    end: float | None = None
+    """Seconds into the recording where it ends, when the format gives one (caption cues)."""
     strong: bool = False
     """The label comes from the format's structure, not from a ``Name:`` prefix."""
     note: bool = False

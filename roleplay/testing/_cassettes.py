@@ -64,11 +64,22 @@ def mask_judge_nonce(text: str) -> str:
     return _JUDGE_NONCE.sub(r"\1NONCE", text)
 
 
+# A multipart body (audio uploads) opens with its boundary, which the HTTP client draws at
+# random per request: replay must look past it, as past the judge's nonce.
+_BOUNDARY: Final = re.compile(r"\A--([0-9A-Za-z'()+_,./:=?-]{1,70})\r\n")
+
+
+def mask_multipart_boundary(text: str) -> str:
+    """``text`` with a multipart body's random boundary replaced by ``BOUNDARY``."""
+    match = _BOUNDARY.match(text)
+    return text.replace(match.group(1), "BOUNDARY") if match else text
+
+
 def _normalised(body: bytes | str | None) -> Any:
     if not body:
         return None
     text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
-    text = mask_judge_nonce(text)
+    text = mask_multipart_boundary(mask_judge_nonce(text))
     try:
         value = json.loads(text)
     except ValueError:

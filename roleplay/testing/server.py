@@ -28,6 +28,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from roleplay.scripted import Responder, ServerReply
+from roleplay.testing._audio import (
+    AudioScript,
+    AudioSegment,
+    answer_speech,
+    answer_transcription,
+    dumps,
+)
 from roleplay.testing._batches import BatchScript, BatchStore
 from roleplay.testing._faults import FakeClock, Fault, FaultSchedule
 from roleplay.testing._wire import (
@@ -42,8 +49,8 @@ from roleplay.testing._wire import (
 )
 from roleplay.tokens import count_text
 
-__all__ = ["BatchScript", "FakeClock", "Fault", "FaultSchedule", "OpenAICompatServer",
-           "RecordedRequest", "Responder", "ServerReply"]
+__all__ = ["AudioScript", "AudioSegment", "BatchScript", "FakeClock", "Fault", "FaultSchedule",
+           "OpenAICompatServer", "RecordedRequest", "Responder", "ServerReply"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,10 @@ class OpenAICompatServer:
     `Fault.drop_stream` only peeks at it, so the retry receives it whole; the others consume
     none. Requests are served on concurrent threads: a ``responder`` used by concurrent
     clients must be thread-safe.
+
+    The audio endpoints (``/v1/audio/transcriptions``, ``/v1/audio/speech``) answer in OpenAI's
+    wire format; what a recording says is scripted in `audio` (`roleplay.testing._audio`), and
+    `add_audio_faults` queues faults for them (each audio request consumes at most one).
 
     The Files and Batch endpoints answer each batch line from the same queue and responder (no
     faults, no latency); `batch_script` says how batches progress, expire and fail lines.
@@ -133,6 +144,9 @@ class OpenAICompatServer:
         self._batches = BatchStore(self._answer_line)
         self.schedule = schedule
         """Faults drawn per chat request when none is queued (assignable)."""
+        self.audio = AudioScript()
+        """What uploaded recordings say (register segments per file name, or a responder)."""
+        self._audio_faults: deque[Fault] = deque()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -213,12 +227,24 @@ class OpenAICompatServer:
         with self._lock:
             self._faults.extend(faults)
 
+    def add_audio_faults(self, *faults: Fault) -> None:
+        """Queue faults for audio requests; each consumes at most one (error, reset, hang)."""
+        with self._lock:
+            self._audio_faults.extend(faults)
+
+    @property
+    def audio_requests(self) -> list[RecordedRequest]:
+        """The ``POST /v1/audio/...`` requests received, in order (attempts included)."""
+        return [r for r in self.requests
+                if r.method == "POST" and route(r.path).startswith("/v1/audio/")]
+
     def clear(self) -> None:
         """Drop queued replies and faults and forget recorded requests."""
         with self._lock:
             self._replies.clear()
             self._faults.clear()
             self._requests.clear()
+            self._audio_faults.clear()
 
     @property
     def remaining_replies(self) -> int:
@@ -352,8 +378,8 @@ class OpenAICompatServer:
         path = route(handler.path)
         content_type = handler.headers.get("content-type", "")
         body: Any = None
-        if path == "/v1/files":
-            body = {"multipart_bytes": len(raw)}  # the upload itself is kept by the store
+        if path in ("/v1/files", "/v1/audio/transcriptions"):
+            body = {"multipart_bytes": len(raw)}  # the upload itself is kept elsewhere
         else:
             try:
                 body = json.loads(raw) if raw else None
@@ -361,6 +387,10 @@ class OpenAICompatServer:
                 body = None
         number = self._record(RecordedRequest("POST", handler.path, headers, body))
         parts = path.split("/")[1:]
+        if path in ("/v1/audio/transcriptions", "/v1/audio/speech"):
+            if self._authorised(handler):
+                self._answer_audio(handler, path, content_type, raw, body)
+            return
         if path in ("/v1/files", "/v1/batches") or (
                 len(parts) == 4 and parts[1] == "batches" and parts[3] == "cancel"):
             if not self._authorised(handler):
@@ -415,6 +445,31 @@ class OpenAICompatServer:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _answer_audio(self, handler: Handler, path: str, content_type: str, raw: bytes,
+                      body: Any) -> None:
+        with self._lock:
+            fault = self._audio_faults.popleft() if self._audio_faults else None
+        if fault is not None:
+            if fault.kind == "http_error":
+                self._send_json(handler, fault.status_code, {"error": dict(fault.body or {})},
+                                fault.headers)
+                return
+            if fault.kind == "hang":
+                self._wait(fault.seconds)
+                handler.close_connection = True
+                return
+            reset(handler)
+            return
+        if path == "/v1/audio/speech":
+            status, answer, kind = answer_speech(body)
+        else:
+            status, answer, kind = answer_transcription(self.audio, content_type, raw)
+        extra = [("x-should-retry", "false")] if status == 500 else []
+        try:
+            self._send_raw(handler, status, dumps(answer), extra, content_type=kind)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
 
     def _answer_line(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A batch line's answer: what a non-streamed chat request would get, as a body."""
