@@ -24,10 +24,10 @@ from typing import Any
 import openai
 
 from roleplay.errors import MissingAPIKeyError, UnsupportedFeatureError
+from roleplay.llm._openai_wire import _clean_url, _timeout, _translate
 from roleplay.llm._retry import RetryPolicy, SleepFunction, retrying
 from roleplay.llm.audio_types import TimedText, Transcription
 from roleplay.llm.config import ModelConfig, read_config
-from roleplay.llm.openai import _clean_url, _timeout, _translate
 
 __all__ = ["DEFAULT_TRANSCRIBE_MODEL", "OpenAITranscriber", "TimedText", "Transcription"]
 
