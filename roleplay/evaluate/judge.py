@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from roleplay.cv import judge_cv_section
+from roleplay.cv import judge_cv_section, strip_tags
 from roleplay.evaluate.results import Evidence
 from roleplay.llm.base import ChatRequest, Message, ModelSettings, ResponseFormat
 from roleplay.llm.structured import extract_json, strict_schema
@@ -173,22 +173,12 @@ def clean_text(text: str) -> str:
     return _invisible().sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _strip_tag(text: str, tag: str) -> str:
-    pattern = re.compile(rf"<\s*(?:/\s*)?{re.escape(tag)}\s*>", re.IGNORECASE)
-    # Removing one occurrence can join the pieces of another ("</tra<tag>nscript...>").
-    while True:
-        stripped = pattern.sub("", text)
-        if stripped == text:
-            return stripped
-        text = stripped
-
-
 def render_transcript(transcript: Transcript, tag: str) -> str:
     """Render turns as ``[T12][CANDIDATE] text`` lines, the tag removed from the data."""
     lines: list[str] = []
     for turn in transcript.turns:
         marker = f"[T{turn.index}][{turn.speaker.upper()}]"
-        body = _strip_tag(clean_text(turn.text), tag).replace("\t", " ")
+        body = strip_tags(clean_text(turn.text), tag).replace("\t", " ")
         for line in body.split("\n") or [""]:
             lines.append(f"{marker} {line}".rstrip())
     return "\n".join(lines)
