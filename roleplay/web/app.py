@@ -179,10 +179,10 @@ def create_app(
         session = store.create(persona)
         return RedirectResponse(f"/i/{session.id}", status_code=303, headers=_HEADERS)
 
-    def start_drafted(persona: Persona) -> str:
+    def start_drafted(persona: Persona, cv: str | None = None) -> str:
         if isinstance(interviewer, DemoChatModel):
             interviewer.add_persona(persona)
-        return f"/i/{store.create(persona).id}"
+        return f"/i/{store.create(persona, cv=cv).id}"
 
     async def interview(request: Request) -> Response:
         session = session_of(request, retry=True)  # a reload is how a person tries again

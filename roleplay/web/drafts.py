@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from roleplay.cv import MAX_CV_CHARS, check_cv
 from roleplay.drafting import (
     MAX_POSTING_CHARS,
     STYLE_PRESETS,
@@ -63,8 +64,15 @@ def _style_options(chosen: str) -> str:
                    "</option>" for v, t in options)
 
 
+def _cv_field(cv: str) -> str:
+    # The CV is the candidate's own text: data for the interviewer, never instructions.
+    return ('<label for="cv">Your CV (optional: the interviewer asks about it)</label>'
+            f'<textarea id="cv" name="cv" rows="10" maxlength="{MAX_CV_CHARS}">{esc(cv)}'
+            "</textarea>")
+
+
 def posting_page(*, demo: bool, posting: str = "", stage: str = "", style: str = "",
-                 error: str | None = None) -> str:
+                 error: str | None = None, cv: str = "") -> str:
     """The form to paste a posting into."""
     body = ("<h1>Practise for a real job ad</h1>"
             "<p>Paste the job posting (text, Markdown or the page's HTML). An interviewer is "
@@ -79,12 +87,13 @@ def posting_page(*, demo: bool, posting: str = "", stage: str = "", style: str =
             f"{_stage_options(stage)}</select> "
             f'<label for="style">Style</label><select id="style" name="style">'
             f"{_style_options(style)}</select>"
-            '<p><button type="submit">Draft the interviewer</button></p></form>')
+            + _cv_field(cv)
+            + '<p><button type="submit">Draft the interviewer</button></p></form>')
     return page("Practise for a job ad", body, demo=demo)
 
 
 def review_page(text: str, *, demo: bool, drafted: Sequence[str],
-                errors: Sequence[str] = ()) -> str:
+                errors: Sequence[str] = (), cv: str = "") -> str:
     """The drafted persona as editable YAML, with the practice facts and any errors listed."""
     practice = ("<p>Not in the posting, invented for practice (marked <code>PRACTICE FACT</code>"
                 " below; they are not the employer's real process): "
@@ -100,7 +109,8 @@ def review_page(text: str, *, demo: bool, drafted: Sequence[str],
             '<label for="persona-yaml">Persona (YAML)</label>'
             f'<textarea id="persona-yaml" name="yaml" rows="30" maxlength="{_MAX_YAML}" '
             f'spellcheck="false" required>{esc(text)}</textarea>'
-            '<p><button type="submit">Start the interview</button> '
+            + _cv_field(cv)
+            + '<p><button type="submit">Start the interview</button> '
             '<a href="/draft">Start over</a></p></form>')
     return page("Review the interviewer", body, demo=demo)
 
@@ -113,7 +123,7 @@ def routes(
     headers: dict[str, str],
     same_origin: Callable[[Request], bool],
     read_form: Callable[[Request, int], Awaitable[dict[str, list[str]] | None]],
-    start: Callable[[Persona], str],
+    start: Callable[[Persona, str | None], str],
 ) -> list[Route]:
     """The ``/draft`` routes.
 
@@ -124,7 +134,8 @@ def routes(
         headers: Security headers for every response.
         same_origin: Whether a POST comes from this site.
         read_form: The form of a request, or None when it is larger than the limit.
-        start: Starts an interview with a persona and returns its page's URL.
+        start: Starts an interview with a persona (and the candidate's CV, if given) and
+            returns its page's URL.
     """
 
     def html(text: str, status: int = 200) -> HTMLResponse:
@@ -145,6 +156,7 @@ def routes(
             return html(posting_page(demo=demo, error=f"The posting is too long: at most "
                                      f"{MAX_POSTING_CHARS} characters."), 413)
         posting = fields.get("posting", [""])[0]
+        cv = fields.get("cv", [""])[0]
         stage = fields.get("stage", [""])[0]
         style = fields.get("style", [""])[0]
         if stage not in ("", *get_args(Stage)) or style not in ("", *STYLE_PRESETS):
@@ -162,16 +174,22 @@ def routes(
                                      "from this posting; try again, or paste less of the "
                                      "page."), 502)
         text = persona_yaml(persona, source="pasted posting")
-        return html(review_page(text, demo=demo, drafted=persona.drafted))
+        return html(review_page(text, demo=demo, drafted=persona.drafted, cv=cv))
 
     async def begin(request: Request) -> Response:
         if not same_origin(request):
             return refused()
-        fields = await read_form(request, 3 * _MAX_YAML + 200)
+        fields = await read_form(request, 3 * (_MAX_YAML + MAX_CV_CHARS) + 200)
         text = fields.get("yaml", [""])[0] if fields is not None else ""
+        given_cv = fields.get("cv", [""])[0] if fields is not None else ""
         if fields is None or len(text) > _MAX_YAML:
             return html(review_page(text[:_MAX_YAML], demo=demo, drafted=[], errors=[
                 f"The persona is too long: at most {_MAX_YAML} characters."]), 413)
+        try:
+            cv = check_cv(given_cv) if given_cv.strip() else None
+        except ValueError as exc:
+            return html(review_page(text, demo=demo, drafted=[], cv=given_cv[:MAX_CV_CHARS],
+                                    errors=[f"Your CV: {exc}."]), 422)
         folder = drafts_dir(sessions_dir)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{DRAFT_PREFIX}{secrets.token_hex(8)}.yaml"
@@ -185,8 +203,9 @@ def routes(
             persona = None
         if errors or persona is None:
             path.unlink(missing_ok=True)
-            return html(review_page(text, demo=demo, drafted=[], errors=errors), 422)
-        return RedirectResponse(start(persona), status_code=303, headers=headers)
+            return html(review_page(text, demo=demo, drafted=[], errors=errors, cv=given_cv),
+                        422)
+        return RedirectResponse(start(persona, cv), status_code=303, headers=headers)
 
     return [
         Route("/draft", form, methods=["GET"]),

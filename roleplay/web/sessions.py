@@ -79,7 +79,7 @@ class PracticeSession:
     """One person's interview: the running task, what has been said, and who is listening."""
 
     def __init__(self, store: SessionStore, session_id: str, persona: Persona,
-                 resume: Transcript | None = None) -> None:
+                 resume: Transcript | None = None, *, cv: str | None = None) -> None:
         self.store = store
         self.id = session_id
         self.persona = persona
@@ -95,7 +95,9 @@ class PracticeSession:
         self._saves: asyncio.Queue[str | None] = asyncio.Queue()
         self.interview = Interview(
             persona, self.candidate, store.model,
-            scenario=Scenario(max_turns=store.limits.max_turns),
+            # A resumed interview keeps the CV it started with (saved in its scenario).
+            scenario=Scenario(max_turns=store.limits.max_turns, candidate_cv=cv or (
+                resume.scenario.get("candidate_cv") if resume is not None else None)),
             on_text=self._on_text, on_turn=self._on_turn, resume=resume,
         )
         self.task: asyncio.Task[None] | None = None
@@ -280,9 +282,12 @@ class SessionStore:
         """The saved evaluation of a session."""
         return self.directory / f"{session_id}.evaluation.json"
 
-    def create(self, persona: Persona) -> PracticeSession:
-        """Start a new interview with ``persona`` (call it inside the event loop)."""
-        session = PracticeSession(self, secrets.token_urlsafe(32), persona)
+    def create(self, persona: Persona, *, cv: str | None = None) -> PracticeSession:
+        """Start a new interview with ``persona`` and the candidate's ``cv``, if any.
+
+        Call it inside the event loop.
+        """
+        session = PracticeSession(self, secrets.token_urlsafe(32), persona, cv=cv)
         self._live[session.id] = session
         session.start()
         return session
