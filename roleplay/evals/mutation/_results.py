@@ -41,7 +41,26 @@ def _rate(outcomes: Sequence[Outcome]) -> float | None:
     return round(sum(o in _OK for o in outcomes) / len(outcomes), 4)
 
 
-class CheckResult(_Strict):
+class _OverRuns(_Strict):
+    """Something judged once per run: pass^k and the pass rate follow from its outcomes."""
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """Each run's outcome."""
+        raise NotImplementedError
+
+    @property
+    def pass_k(self) -> bool | None:
+        """Every run met it (``None`` when no run could decide)."""
+        return _pass_k(self.outcomes)
+
+    @property
+    def pass_rate(self) -> float | None:
+        """Share of runs that met it (``None`` when no run could decide)."""
+        return _rate(self.outcomes)
+
+
+class CheckResult(_OverRuns):
     """One expectation (pair x criterion) over every run."""
 
     candidate_id: str
@@ -60,18 +79,8 @@ class CheckResult(_Strict):
         """Each run's outcome."""
         return tuple(r.outcome for r in self.runs)
 
-    @property
-    def pass_k(self) -> bool | None:
-        """Every run met the expectation (``None`` when no run could decide)."""
-        return _pass_k(self.outcomes)
 
-    @property
-    def pass_rate(self) -> float | None:
-        """Share of runs that met it (``None`` when no run could decide)."""
-        return _rate(self.outcomes)
-
-
-class OrderingResult(_Strict):
+class OrderingResult(_OverRuns):
     """One ordering with one persona over every run."""
 
     persona_id: str
@@ -97,16 +106,6 @@ class OrderingResult(_Strict):
     def outcomes(self) -> tuple[Outcome, ...]:
         """Per run: ``met``, ``missed`` or ``undecided``."""
         return tuple("undecided" if h is None else "met" if h else "missed" for h in self.holds)
-
-    @property
-    def pass_k(self) -> bool | None:
-        """The ordering held in every run (``None`` when no run could decide)."""
-        return _pass_k(self.outcomes)
-
-    @property
-    def pass_rate(self) -> float | None:
-        """Share of runs where it held."""
-        return _rate(self.outcomes)
 
 
 class SimulationRecord(_Strict):
