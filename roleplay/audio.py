@@ -42,7 +42,7 @@ from roleplay.llm.audio_types import TimedText, Transcription
 from roleplay.transcript import Transcript
 
 __all__ = ["AUDIO_SUFFIXES", "UPLOAD_LIMIT", "AudioPiece", "Transcriber", "audio_kind",
-           "is_audio", "split_audio", "transcribe_file"]
+           "is_audio", "split_audio", "transcribe_file", "wav_seconds"]
 
 UPLOAD_LIMIT = 25 * 1024 * 1024
 """The largest upload transcription endpoints take (OpenAI: 25 MB)."""
@@ -106,6 +106,15 @@ def _magic(head: bytes) -> str | None:
     if head[:4] == b"fLaC":
         return "flac"
     return None
+
+
+def wav_seconds(data: bytes) -> float | None:
+    """The duration of a WAV file's bytes, or ``None`` when they are not a readable WAV."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            return float(w.getnframes() / w.getframerate())
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return None
 
 
 def is_audio(path: str | os.PathLike[str]) -> bool:

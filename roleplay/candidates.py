@@ -30,6 +30,7 @@ __all__ = [
     "CandidateReply",
     "CandidateView",
     "HumanCandidate",
+    "SpokenTimes",
     "LLMCandidate",
     "ScriptedCandidate",
 ]
@@ -64,11 +65,25 @@ class CandidateView(_Frozen):
         return ""
 
 
+class SpokenTimes(_Frozen):
+    """When a spoken answer was said, in seconds into the interview (voice practice)."""
+
+    start: float = Field(ge=0)
+    """When the candidate started speaking."""
+    end: float = Field(ge=0)
+    """When they stopped."""
+    question_end: float | None = Field(default=None, ge=0)
+    """When the person finished hearing the question, when it was read aloud after its text
+    was shown (the interviewer's turn then ends here, not when its text did)."""
+
+
 class CandidateReply(_Frozen):
     """A candidate's answer, or their leaving (``text is None``)."""
 
     text: str | None
     """What the candidate says; ``None`` when they left the interview."""
+    spoken: SpokenTimes | None = None
+    """When the answer was spoken (the turn's ``offset`` and ``end``); ``None`` when typed."""
     usage: Usage = Usage()
     """Model usage spent producing the reply (zero for people and scripts)."""
     end_reason: LeaveReason = "candidate_ended"

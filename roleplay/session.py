@@ -125,6 +125,10 @@ class InterviewState:
         last_word: After the interviewer's ``end_interview``, let the candidate reply once and
             the interviewer say goodbye (default). ``False`` ends at the signal.
         clock: Returns the current UTC time (turn timestamps, start and end).
+        timeline: Returns seconds into the interview, for interviews held aloud (voice
+            practice): interviewer turns then carry ``offset`` (when their words began) and
+            ``end`` (when they were all out), so delivery can be measured in time. ``None``
+            (default) records no turn times.
         transcript_id: The transcript id (default: random).
         resume: Continue this transcript (one saved by an interrupted run, or an imported
             recording): its turns, id, start time and usage carry over, and whoever did not
@@ -144,6 +148,7 @@ class InterviewState:
         prices: PriceTable | None = None,
         last_word: bool = True,
         clock: Callable[[], datetime] = now_utc,
+        timeline: Callable[[], float] | None = None,
         transcript_id: str | None = None,
         resume: Transcript | None = None,
     ) -> None:
@@ -163,6 +168,7 @@ class InterviewState:
         self.prices = prices
         self.last_word = last_word
         self.clock = clock
+        self.timeline = timeline
         self.transcript_id = transcript_id or uuid.uuid4().hex[:12]
         """The id every snapshot of this interview's transcript carries."""
         self.started_at = clock()
@@ -184,8 +190,9 @@ class InterviewState:
         if resume is not None and resume.turns:
             self._resume(resume)
         elif persona.opening:
-            # A fixed opening line needs no model call.
-            self._append("interviewer", persona.opening.strip(), "opening")
+            # A fixed opening line needs no model call; it is out the moment the interview is.
+            now = timeline() if timeline is not None else None
+            self._append("interviewer", persona.opening.strip(), "opening", offset=now, end=now)
             self._expect = "candidate"
 
     def _resume(self, transcript: Transcript) -> None:
@@ -263,7 +270,8 @@ class InterviewState:
     # -- transitions --------------------------------------------------------------------------
 
     def _append(
-        self, speaker: Literal["interviewer", "candidate"], text: str, phase: Phase
+        self, speaker: Literal["interviewer", "candidate"], text: str, phase: Phase, *,
+        offset: float | None = None, end: float | None = None,
     ) -> Turn:
         turn = Turn(
             index=len(self.turns) + 1,
@@ -272,6 +280,8 @@ class InterviewState:
             phase=phase,
             tokens=self.counter.count_text(text),
             at=self.clock(),
+            offset=offset,
+            end=end if offset is not None and end is not None and end >= offset else offset,
         )
         self.turns.append(turn)
         self._pending = None
@@ -283,8 +293,13 @@ class InterviewState:
         if self._expect != expected:
             raise RuntimeError(f"it is the {self._expect}'s turn, not the {expected}'s")
 
-    def record_interviewer(self, move: InterviewerMove, usage: Usage | None = None) -> Turn:
-        """Record the interviewer's move and the usage of the call(s) that produced it."""
+    def record_interviewer(self, move: InterviewerMove, usage: Usage | None = None, *,
+                           began: float | None = None) -> Turn:
+        """Record the interviewer's move and the usage of the call(s) that produced it.
+
+        With a ``timeline``, the turn runs from ``began`` (when its first words were out;
+        default now) to now.
+        """
         self._check_turn("interviewer")
         self.interviewer_usage = self.interviewer_usage + (usage or Usage())
         goodbye = self.closed_at is not None
@@ -292,7 +307,10 @@ class InterviewState:
             self.phase = "close"
         else:
             self.phase = _later(self.phase, move.phase)
-        turn = self._append("interviewer", move.utterance, self.phase)
+        now = self.timeline() if self.timeline is not None else None
+        turn = self._append("interviewer", move.utterance, self.phase,
+                            offset=began if began is not None and now is not None else now,
+                            end=now)
         self._expect = "candidate"
         if goodbye:
             self._finish("interviewer_ended")
@@ -303,7 +321,8 @@ class InterviewState:
         return turn
 
     def record_interviewer_error(
-        self, error: StructuredOutputError, usage: Usage | None = None
+        self, error: StructuredOutputError, usage: Usage | None = None, *,
+        began: float | None = None,
     ) -> Turn:
         """Recover from a move that never validated: keep going with the reply's best words.
 
@@ -318,7 +337,7 @@ class InterviewState:
             len(self.turns) + 1, error.attempts, error.errors[-1] if error.errors else error,
         )
         move = InterviewerMove(utterance=text, phase=self.phase, end_interview=False)
-        return self.record_interviewer(move, usage)
+        return self.record_interviewer(move, usage, began=began)
 
     def record_candidate(self, reply: CandidateReply | str) -> Turn | None:
         """Record the candidate's reply; a reply with ``text=None`` ends the interview."""
@@ -329,7 +348,16 @@ class InterviewState:
         if reply.text is None:
             self._finish(reply.end_reason)
             return None
-        turn = self._append("candidate", reply.text, self.phase)
+        spoken = reply.spoken
+        if spoken is not None and spoken.question_end is not None and self.turns \
+                and self.turns[-1].speaker == "interviewer":
+            # The question was read aloud after its text was out: it ended when the voice did.
+            asked = self.turns[-1]
+            if asked.offset is not None and spoken.question_end > (asked.end or asked.offset):
+                self.turns[-1] = asked.model_copy(update={"end": spoken.question_end})
+        turn = self._append("candidate", reply.text, self.phase,
+                            offset=spoken.start if spoken else None,
+                            end=spoken.end if spoken else None)
         self._expect = "interviewer"
         return turn
 
@@ -421,17 +449,28 @@ class _Display:
     from what streamed is sent again on a new line. Every interviewer turn ends with a newline.
     """
 
-    def __init__(self, on_text: TextCallback | None, on_turn: TurnCallback | None) -> None:
+    def __init__(self, on_text: TextCallback | None, on_turn: TurnCallback | None,
+                 timeline: Callable[[], float] | None = None) -> None:
         self.on_text = on_text
         self.on_turn = on_turn
+        self.timeline = timeline
         self.shown = 0
         self.stream: UtteranceStream | None = None
+        self.began: float | None = None
+        """When the streaming turn's first words were out (with a timeline)."""
 
     def new_stream(self) -> DeltaCallback | None:
+        self.began = None
         if self.on_text is None:
             return None
-        self.stream = UtteranceStream(self.on_text)
+        self.stream = UtteranceStream(self._out)
         return self.stream.feed
+
+    def _out(self, text: str) -> None:
+        if self.began is None and self.timeline is not None and text.strip():
+            self.began = self.timeline()
+        assert self.on_text is not None
+        self.on_text(text)
 
     def catch_up(self, turns: Sequence[Turn]) -> None:
         for turn in turns[self.shown :]:
@@ -469,6 +508,8 @@ class Interview:
         prices: Price table for the cost estimate.
         last_word: See `InterviewState`.
         resume: A transcript to continue (see `InterviewState`); every run starts from it.
+        timeline: Seconds into the interview, for interviews held aloud (see
+            `InterviewState`); interviewer turns start when their first words stream out.
 
     Example:
         >>> transcript = Interview(persona, ScriptedCandidate(lines), model).run()
@@ -489,6 +530,7 @@ class Interview:
         prices: PriceTable | None = None,
         last_word: bool = True,
         resume: Transcript | None = None,
+        timeline: Callable[[], float] | None = None,
     ) -> None:
         self.persona = persona
         self.candidate = candidate
@@ -502,6 +544,7 @@ class Interview:
         self.prices = prices
         self.last_word = last_word
         self.resume = resume
+        self.timeline = timeline
         self.state: InterviewState | None = None
         """The state of the latest run (inspect it after an error)."""
 
@@ -512,7 +555,7 @@ class Interview:
             interviewer_model=self.interviewer_model.model_name,
             interviewer_settings=self.settings, candidate=self.candidate.info,
             counter=self.counter, token_budget=self.token_budget, prices=self.prices,
-            last_word=self.last_word, resume=self.resume,
+            last_word=self.last_word, resume=self.resume, timeline=self.timeline,
         )
 
     @property
@@ -544,9 +587,10 @@ class Interview:
                         result = complete_structured(
                             model, action.request, InterviewerMove, on_delta=display.new_stream()
                         )
-                        state.record_interviewer(result.output, model.take())
+                        state.record_interviewer(result.output, model.take(),
+                                                 began=display.began)
                     except StructuredOutputError as exc:
-                        state.record_interviewer_error(exc, model.take())
+                        state.record_interviewer_error(exc, model.take(), began=display.began)
                 else:
                     state.record_candidate(self.candidate.reply(action.view))
         except KeyboardInterrupt:
@@ -569,9 +613,10 @@ class Interview:
                         result = await acomplete_structured(
                             model, action.request, InterviewerMove, on_delta=display.new_stream()
                         )
-                        state.record_interviewer(result.output, model.take())
+                        state.record_interviewer(result.output, model.take(),
+                                                 began=display.began)
                     except StructuredOutputError as exc:
-                        state.record_interviewer_error(exc, model.take())
+                        state.record_interviewer_error(exc, model.take(), began=display.began)
                 else:
                     state.record_candidate(await self.candidate.areply(action.view))
         except KeyboardInterrupt:
@@ -581,7 +626,7 @@ class Interview:
 
     def _start(self) -> tuple[InterviewState, _Meter, _Display]:
         self.state = self.new_state()
-        display = _Display(self.on_text, self.on_turn)
+        display = _Display(self.on_text, self.on_turn, self.timeline)
         # Resumed turns were shown and reported by the run that recorded them.
         display.shown = len(self.state.turns) if self.resume is not None else 0
         return self.state, _Meter(self.interviewer_model), display

@@ -16,11 +16,14 @@ from pathlib import Path
 from roleplay.cli._args import in_dir_arg, out_dir_arg, port_arg
 from roleplay.cli._common import add_model_args, make_async_model, positive_int_arg
 from roleplay.cli._practice import max_turns_arg
+from roleplay.cli._recordings import DEFAULT_TRANSCRIBE_MODEL
 from roleplay.errors import MissingAPIKeyError
 
 __all__ = ["register"]
 
 DEFAULT_SESSIONS = Path(".roleplay-sessions")
+DEFAULT_SPEECH_MODEL = "gpt-4o-mini-tts"
+"""The default text-to-speech model (kept equal to the adapter's, whose module loads the SDK)."""
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -58,6 +61,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="characters per answer (default 4000)")
     parser.add_argument("--interview-chars", type=positive_int_arg, default=40_000,
                         metavar="N", help="characters of answers per interview (default 40000)")
+    voice = parser.add_argument_group(
+        "voice", "Spoken answers are transcribed, and questions read aloud, through the same "
+        "endpoint's /v1/audio routes (OpenAI; vLLM and other servers that serve Whisper).")
+    voice.add_argument("--transcribe-model", default=DEFAULT_TRANSCRIBE_MODEL, metavar="NAME",
+                       help=f"transcription model for spoken answers (default "
+                       f"{DEFAULT_TRANSCRIBE_MODEL}; e.g. whisper-1 elsewhere)")
+    voice.add_argument("--speech-model", default=DEFAULT_SPEECH_MODEL, metavar="NAME",
+                       help=f"text-to-speech model for reading questions aloud (default "
+                       f"{DEFAULT_SPEECH_MODEL})")
+    voice.add_argument("--voice", default="alloy", metavar="NAME",
+                       help="the voice questions are read in (default alloy)")
+    voice.add_argument("--no-voice", action="store_true",
+                       help="typed answers only: no recording, no reading aloud")
     add_model_args(parser)
     parser.set_defaults(func=run)
 
@@ -103,8 +119,16 @@ def run(args: argparse.Namespace) -> int:
         except MissingAPIKeyError:
             print("roleplay: no API key (OPENAI_API_KEY or --api-key), so the interviewer is the "
                   "scripted demo", file=sys.stderr)
+    endpoint = None
+    if model is not None and not args.no_voice:
+        from roleplay.llm.openai_audio import OpenAITranscriber
+
+        endpoint = OpenAITranscriber(args.transcribe_model, base_url=args.base_url,
+                                     api_key=args.api_key, speech_model=args.speech_model,
+                                     voice=args.voice)
     app = create_app(
         model, sessions_dir=args.sessions, signals_only=args.signals_only,
+        voice_endpoint=endpoint,
         limits=Limits(answer_chars=args.answer_chars, interview_chars=args.interview_chars,
                       max_turns=args.max_turns),
         personas_dir=args.personas, runs_dir=args.runs, suites_dir=args.suites,
@@ -124,5 +148,10 @@ def run(args: argparse.Namespace) -> int:
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",
           file=sys.stderr)
     # A deadline for each request's headers and body: half-open sockets are not held.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **server_options())
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                    **server_options())
+    finally:
+        if endpoint is not None:
+            endpoint.close()
     return 0

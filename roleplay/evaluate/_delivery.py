@@ -20,6 +20,8 @@ backchannels is one answer):
   zero.
 
 And over the interview: each side's speaking time and the candidate's **talk-time share**.
+Answers without times (typed in a voice practice session) have no figures; a transcript whose
+candidate turns carry no times has no delivery.
 
 Every figure is a fact about the transcript with the turns it comes from; none is a verdict.
 """
@@ -164,6 +166,8 @@ def delivery_of(transcript: Transcript, answers: Sequence[AnswerSignal]) -> Deli
     if sum(1 for t in turns if t.offset is not None) < 2 and not any(
             t.offset is not None and t.end is not None for t in turns):
         return None
+    if not any(t.offset is not None for t in turns if t.speaker == "candidate"):
+        return None  # a typed voice-practice session: only the interviewer's turns have times
     ends, given = _ends(turns)
     if not ends:
         return None
@@ -179,6 +183,8 @@ def delivery_of(transcript: Transcript, answers: Sequence[AnswerSignal]) -> Deli
     out: list[AnswerDelivery] = []
     for a in answers:
         parts = [by_index[i] for i in a.turns or (a.turn,) if i in by_index]
+        if not any(t.offset is not None for t in parts):
+            continue  # typed among spoken answers: no time to measure
         spoken = round(sum(seconds(t) for t in parts), 2)
         minutes = spoken / 60
         first = parts[0] if parts else None

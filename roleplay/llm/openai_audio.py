@@ -29,8 +29,11 @@ from roleplay.llm._retry import RetryPolicy, SleepFunction, retrying
 from roleplay.llm.audio_types import TimedText, Transcription
 from roleplay.llm.config import ModelConfig, read_config
 
-__all__ = ["DEFAULT_TRANSCRIBE_MODEL", "OpenAITranscriber", "TimedText", "Transcription"]
+__all__ = ["DEFAULT_SPEECH_MODEL", "DEFAULT_TRANSCRIBE_MODEL", "OpenAITranscriber", "TimedText",
+           "Transcription"]
 
+DEFAULT_SPEECH_MODEL = "gpt-4o-mini-tts"
+"""OpenAI's text-to-speech model (``roleplay.cli`` keeps a copy of the name)."""
 DEFAULT_TRANSCRIBE_MODEL = "gpt-4o-transcribe-diarize"
 """OpenAI's transcription model with speaker labels and times (``roleplay.cli`` keeps a copy
 of the name)."""
@@ -48,6 +51,8 @@ class OpenAITranscriber:
         retry: The retry policy (default: the project's).
         sleep: How to wait between attempts (tests pass a fake).
         language: An ISO-639-1 hint, when known.
+        speech_model: The model `speech` reads text aloud with.
+        voice: The voice `speech` uses.
 
     Raises:
         MissingAPIKeyError: no key was given or found.
@@ -56,8 +61,11 @@ class OpenAITranscriber:
     def __init__(self, model: str = DEFAULT_TRANSCRIBE_MODEL, *, base_url: str | None = None,
                  api_key: str | None = None, client: openai.OpenAI | None = None,
                  timeout: float = 600.0, retry: RetryPolicy | None = None,
-                 sleep: SleepFunction | None = None, language: str | None = None) -> None:
+                 sleep: SleepFunction | None = None, language: str | None = None,
+                 speech_model: str = DEFAULT_SPEECH_MODEL, voice: str = "alloy") -> None:
         self.model = model
+        self.speech_model = speech_model
+        self.voice = voice
         self.policy = retry or RetryPolicy()
         self._sleep = sleep
         self.language = language
@@ -110,9 +118,15 @@ class OpenAITranscriber:
         return Transcription(text=str(result.text), segments=(), duration=None, diarized=False,
                              response_format="json")
 
-    def speech(self, text: str, *, voice: str = "alloy", model: str = "gpt-4o-mini-tts",
+    def speech(self, text: str, *, voice: str | None = None, model: str | None = None,
                response_format: str = "wav") -> bytes:
-        """Speak ``text`` through ``/v1/audio/speech``; returns the audio file's bytes."""
+        """Speak ``text`` through ``/v1/audio/speech``; returns the audio file's bytes.
+
+        ``voice`` and ``model`` default to the ones this transcriber was made with.
+        """
+        voice = voice or self.voice
+        model = model or self.speech_model
+
         def once() -> bytes:
             with _translate(self.endpoint, model):
                 reply = self._client.audio.speech.create(

@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from roleplay.audio import wav_seconds
+
 __all__ = ["AudioScript", "AudioSegment", "AudioUpload", "answer_speech",
            "answer_transcription", "parse_multipart", "silent_mp3", "silent_wav", "wav_seconds"]
 
@@ -103,15 +105,6 @@ class AudioScript:
         if upload.filename in self.by_name:
             return self.by_name[upload.filename]
         return list(self.responder(upload)) if self.responder is not None else None
-
-
-def wav_seconds(data: bytes) -> float | None:
-    """The duration of a WAV file's bytes, or ``None`` when they are not a readable WAV."""
-    try:
-        with wave.open(io.BytesIO(data)) as w:
-            return float(w.getnframes() / w.getframerate())
-    except (wave.Error, EOFError, ZeroDivisionError):
-        return None
 
 
 def silent_wav(seconds: float, *, rate: int = 16000) -> bytes:

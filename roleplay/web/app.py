@@ -6,8 +6,10 @@
 ``GET  /i/{id}``                       the interview page
 ``GET  /i/{id}/events``                server-sent events: what was said, streamed words,
                                        status; ends when it is the person's turn or over
-``POST /i/{id}/answer``                ``{"text": ...}`` (413 too long, 422 empty, 409 not
-                                       your turn)
+``POST /i/{id}/answer``                ``{"text": ..., "take": ...}`` (413 too long, 422
+                                       empty, 409 not your turn); ``take`` names a recording
+                                       transcribed for it, whose times the turn keeps
+``POST /i/{id}/transcribe``, ``GET /i/{id}/speech/{n}``  voice practice, see `voice`
 ``POST /i/{id}/end``                   the end button
 ``GET  /i/{id}/report``                the evaluation with evidence at its turns
 ``GET/POST /draft...``                 paste a job posting, review the drafted interviewer,
@@ -46,7 +48,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from roleplay.evaluate import Evaluator
 from roleplay.llm.base import AsyncChatModel
 from roleplay.persona import Persona, list_personas
-from roleplay.web import drafts, runs, views
+from roleplay.web import drafts, runs, views, voice
 from roleplay.web.demo import DemoChatModel
 from roleplay.web.drafts import drafts_dir
 from roleplay.web.sessions import Limits, PracticeSession, SessionStore
@@ -56,7 +58,9 @@ __all__ = ["create_app"]
 _STATIC = Path(__file__).parent / "static"
 _HEADERS = {
     # Nothing from elsewhere, no inline script, no framing: escaped text stays text.
-    "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+    # Questions read aloud play from blob: URLs made from same-origin responses.
+    "Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; object-src 'none'; "
+                               "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     # Session ids are in URLs: never hand them to other sites (same-origin, not no-referrer,
     # so that our own form posts still carry an Origin to check).
@@ -120,6 +124,7 @@ def create_app(
     suites_dir: Path | None = None,
     demo_pace: float = 0.02,
     allowed_hosts: Sequence[str] | None = None,
+    voice_endpoint: voice.VoiceEndpoint | None = None,
 ) -> Starlette:
     """The practice web app.
 
@@ -137,6 +142,8 @@ def create_app(
         demo_pace: Seconds between the demo interviewer's streamed words.
         allowed_hosts: Answer only requests for these host names (the ``Host`` header), which
             stops a DNS-rebinding page from reading a local server; ``None`` allows any.
+        voice_endpoint: Transcribes spoken answers and reads questions aloud (voice practice;
+            the app does not close it); ``None``: answers are typed, and the page says why.
     """
     personas = list_personas(personas_dir)
     by_id = {p.id: p for p in personas}
@@ -147,7 +154,11 @@ def create_app(
         personas + (list_personas(drafted) if drafted.is_dir() else []), pace=demo_pace)
     evaluator = Evaluator(judge_model=judge or interviewer, signals_only=signals_only)
     store = SessionStore(sessions_dir, interviewer, evaluator, limits=limits,
-                         personas_dir=personas_dir)
+                         personas_dir=personas_dir, timed=voice_endpoint is not None)
+    no_voice = None if voice_endpoint is not None else (
+        "Voice answers need a model endpoint with audio transcription; this is the scripted "
+        "demo (no API key is set), so type your answers." if demo else
+        "Voice answers are off on this server; type your answers.")
     limit = store.limits
 
     def html(text: str, status: int = 200) -> HTMLResponse:
@@ -189,7 +200,7 @@ def create_app(
         if session is None:
             return not_found()
         return html(views.interview_page(session.id, session.persona, demo=demo,
-                                         answer_chars=limit.answer_chars))
+                                         answer_chars=limit.answer_chars, no_voice=no_voice))
 
     async def events(request: Request) -> Response:
         session = session_of(request)
@@ -231,7 +242,9 @@ def create_app(
                           "report.")
         if session.status != "candidate":
             return _error(409, "It is not your turn yet: wait for the interviewer.")
-        await session.answer(text)
+        take = data.get("take")
+        await session.answer(text, voice.spoken_answer(session, take)
+                             if isinstance(take, str) else None)
         return JSONResponse({"ok": True}, status_code=202, headers=_HEADERS)
 
     async def end(request: Request) -> Response:
@@ -281,6 +294,9 @@ def create_app(
     ]
     routes += drafts.routes(interviewer, sessions_dir, demo=demo, headers=_HEADERS,
                             same_origin=_same_origin, read_form=_form, start=start_drafted)
+    if voice_endpoint is not None:
+        routes += voice.routes(store, voice_endpoint, headers=_HEADERS, same_origin=_same_origin,
+                               read_body=_body_or_none)
     if runs_dir is not None:
         routes += runs.routes(runs_dir, suites_dir, demo=demo, headers=_HEADERS)
     middleware = [Middleware(_AllowedHosts, allowed_hosts=list(allowed_hosts))
@@ -312,12 +328,20 @@ async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
-    body = b""
+    body = bytearray()  # a recording arrives in many chunks: no copy per chunk
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise _TooLarge
-    return body
+    return bytes(body)
+
+
+async def _body_or_none(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is over ``limit`` bytes."""
+    try:
+        return await _body(request, limit)
+    except _TooLarge:
+        return None
 
 
 async def _form(request: Request, limit: int) -> dict[str, list[str]] | None:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from roleplay.candidates import CandidateInfo, CandidateReply, CandidateView
+from roleplay.candidates import CandidateInfo, CandidateReply, CandidateView, SpokenTimes
 from roleplay.errors import ConfigError, RoleplayError, TranscriptError
 from roleplay.evaluate import Evaluation, Evaluator
 from roleplay.llm.base import AsyncChatModel
@@ -60,7 +61,7 @@ class WebCandidate:
 
     def __init__(self, session: PracticeSession) -> None:
         self.session = session
-        self.answers: asyncio.Queue[str | None] = asyncio.Queue()
+        self.answers: asyncio.Queue[CandidateReply | None] = asyncio.Queue()
 
     @property
     def info(self) -> CandidateInfo:
@@ -70,9 +71,9 @@ class WebCandidate:
     async def areply(self, view: CandidateView) -> CandidateReply:  # noqa: ARG002 - a person sees the page
         """Wait for the next answer; ``None`` (the end button) leaves the interview."""
         self.session.set_status("candidate")
-        text = await self.answers.get()
+        reply = await self.answers.get()
         self.session.set_status("interviewer")
-        return CandidateReply.leave() if text is None else CandidateReply(text=text)
+        return CandidateReply.leave() if reply is None else reply
 
 
 class PracticeSession:
@@ -91,6 +92,16 @@ class PracticeSession:
         self.evaluation: Evaluation | None = None
         self.transcript: Transcript | None = resume
         self.candidate = WebCandidate(self)
+        # Seconds into the interview, continuing from the last time a resumed transcript holds
+        # (a restart's downtime is in no turn).
+        self._clock_zero = time.monotonic() - max(
+            (t.end if t.end is not None else t.offset or 0.0 for t in self.turns), default=0.0)
+        self.takes: dict[str, SpokenTimes | None] = {}
+        """Transcribed recordings waiting to be sent, by take id (voice practice)."""
+        self.speech: dict[int, bytes] = {}
+        """Interviewer turns read aloud, by turn index (each is synthesised once)."""
+        self.spoken_until: dict[int, float] = {}
+        """When the reading aloud of an interviewer turn ends, on `clock`."""
         self._listeners: set[asyncio.Queue[Event]] = set()
         self._saves: asyncio.Queue[str | None] = asyncio.Queue()
         self.interview = Interview(
@@ -99,8 +110,13 @@ class PracticeSession:
             scenario=Scenario(max_turns=store.limits.max_turns, candidate_cv=cv or (
                 resume.scenario.get("candidate_cv") if resume is not None else None)),
             on_text=self._on_text, on_turn=self._on_turn, resume=resume,
+            timeline=self.clock if store.timed else None,
         )
         self.task: asyncio.Task[None] | None = None
+
+    def clock(self) -> float:
+        """Seconds into the interview (voice practice times its turns with it)."""
+        return round(time.monotonic() - self._clock_zero, 3)
 
     @property
     def answered_chars(self) -> int:
@@ -229,11 +245,15 @@ class PracticeSession:
             await asyncio.to_thread(atomic_write, path, self.evaluation.model_dump_json(indent=2))
         self.set_status("finished")
 
-    async def answer(self, text: str) -> None:
-        """Hand the person's answer to the interview (the caller checked turn and limits)."""
+    async def answer(self, text: str, spoken: SpokenTimes | None = None) -> None:
+        """Hand the person's answer to the interview (the caller checked turn and limits).
+
+        ``spoken``: when it was said, for an answer recorded and transcribed.
+        """
         # At once, so a second post or a listener arriving now sees that the answer is taken.
         self.set_status("interviewer")
-        await self.candidate.answers.put(text)
+        self.takes.clear()
+        await self.candidate.answers.put(CandidateReply(text=text, spoken=spoken))
 
     async def end(self) -> None:
         """The end button: leave the interview at the next candidate turn."""
@@ -263,11 +283,14 @@ class SessionStore:
         evaluator: Evaluates finished interviews.
         limits: Input limits per answer and per interview.
         personas_dir: Where persona ids are looked up (default: the shipped personas).
+        timed: Give turns times (seconds into the interview), for voice practice.
     """
 
     def __init__(self, directory: Path, model: AsyncChatModel, evaluator: Evaluator, *,
-                 limits: Limits | None = None, personas_dir: Path | None = None) -> None:
+                 limits: Limits | None = None, personas_dir: Path | None = None,
+                 timed: bool = False) -> None:
         self.directory = directory
+        self.timed = timed
         self.model = model
         self.evaluator = evaluator
         self.limits = limits or Limits()

@@ -34,7 +34,8 @@ def page(title: str, body: str, *, demo: bool, script: bool = False) -> str:
     banner = ('<p class="demo" role="note"><strong>Demo mode</strong>: the interviewer and the '
               "judge are scripted stand-ins (keyword rules), not an LLM. Set OPENAI_API_KEY "
               "(and OPENAI_BASE_URL / ROLEPLAY_MODEL) for a real model.</p>") if demo else ""
-    js = '<script src="/static/app.js" defer></script>' if script else ""
+    js = ('<script src="/static/voice.js" defer></script>'
+          '<script src="/static/app.js" defer></script>') if script else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(title)} · roleplay</title>"
@@ -78,8 +79,22 @@ def personas_page(personas: Sequence[Persona], *, demo: bool, model: str,
     return page("Practise an interview", body, demo=demo)
 
 
-def interview_page(session_id: str, persona: Persona, *, demo: bool, answer_chars: int) -> str:
-    """The live interview: the script fills the transcript from the event stream."""
+def _voice_controls(no_voice: str | None) -> str:
+    if no_voice is not None:
+        return f'<p id="voice-note" class="notice">{esc(no_voice)}</p>'
+    return ('<div id="voice"><button type="button" id="record" class="secondary" disabled>'
+            "Record answer</button> "
+            '<label><input type="checkbox" id="speak"> Read the questions aloud</label>'
+            '<p id="voice-status" class="muted" role="status">Speak your answer: record it, '
+            "check the text, then send it. Typing works too.</p></div>")
+
+
+def interview_page(session_id: str, persona: Persona, *, demo: bool, answer_chars: int,
+                   no_voice: str | None = None) -> str:
+    """The live interview: the script fills the transcript from the event stream.
+
+    ``no_voice`` says why answers cannot be spoken here; ``None`` shows the voice controls.
+    """
     who = persona.interviewer
     body = (f'<section id="interview" data-session="{esc(session_id)}" '
             f'data-interviewer="{esc(who.name)}">'
@@ -88,6 +103,7 @@ def interview_page(session_id: str, persona: Persona, *, demo: bool, answer_char
             "<noscript><p>This page needs JavaScript to follow the interview.</p></noscript>"
             '<ol id="turns" class="transcript" aria-live="polite"></ol>'
             '<p id="status" class="muted">Connecting…</p>'
+            f"{_voice_controls(no_voice)}"
             '<form id="answer-form"><label for="answer">Your answer</label>'
             f'<textarea id="answer" name="text" rows="5" maxlength="{answer_chars}" disabled>'
             '</textarea><p id="error" class="error" role="alert"></p>'

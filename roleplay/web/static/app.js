@@ -18,6 +18,9 @@
     evaluating: "The interview is over. Evaluating…",
   };
   let live = null; // the turn being streamed
+  let asked = 0; // the latest interviewer turn
+  let myTurn = false;
+  const voice = window.roleplayVoice ? window.roleplayVoice(base) : null;
 
   function item(speaker, index) {
     const li = document.createElement("li");
@@ -34,7 +37,9 @@
   }
 
   function setTurn(on) {
+    myTurn = on;
     box.disabled = send.disabled = !on;
+    if (voice) voice.turn(on, asked);
     if (on) box.focus();
   }
 
@@ -51,6 +56,7 @@
         live = null;
       }
       item(data.speaker, data.index).textContent = data.text;
+      if (data.speaker === "interviewer") asked = data.index;
     } else if (name === "status") {
       setTurn(data.status === "candidate");
       status.textContent = data.status === "error" ? data.message : labels[data.status] || "";
@@ -113,8 +119,9 @@
     if (!text) return;
     setTurn(false);
     try {
-      await post("/answer", { text });
+      await post("/answer", voice && voice.take ? { text, take: voice.take } : { text });
       box.value = "";
+      if (voice) voice.take = null;
       follow();
     } catch (e) {
       error.textContent = e.message;
@@ -138,5 +145,11 @@
     }
   });
 
+  if (voice) {
+    voice.onText = (text) => {
+      box.value = text;
+      if (myTurn) box.focus();
+    };
+  }
   follow();
 })();
