@@ -25,9 +25,11 @@ from roleplay._display import terminal_safe
 from roleplay._report_delivery import COLUMNS, delivery_rows, delivery_summary
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.evaluate.policy import rule
+from roleplay.evaluate.signals import Delivery
 from roleplay.transcript import Transcript, Turn
 
-__all__ = ["Format", "OverallView", "overall_view", "print_report", "render", "to_dict"]
+__all__ = ["Format", "OverallView", "delivery_html", "overall_view", "print_report", "render",
+           "to_dict"]
 
 Format = Literal["text", "md", "html", "json"]
 
@@ -273,6 +275,22 @@ def _h(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def delivery_html(d: Delivery, *, link: bool = True) -> str:
+    """The "Delivery" section as HTML: the summary, then a row per answer.
+
+    With ``link`` each row links to its turn's ``#t<N>`` anchor.
+    """
+    parts = [f'<h2 id="delivery">Delivery</h2><p>{_h(delivery_summary(d))}</p>']
+    if d.answers:
+        parts.append("<table><tr>" + "".join(f"<th>{_h(c)}</th>" for c in COLUMNS) + "</tr>")
+        for a, row in zip(d.answers, delivery_rows(d), strict=True):
+            first = (f'<a href="#t{a.turn}">{_h(row[0])}</a>' if link else _h(row[0]))
+            parts.append(f"<tr><td>{first}</td>"
+                         + "".join(f"<td>{_h(cell)}</td>" for cell in row[1:]) + "</tr>")
+        parts.append("</table>")
+    return "".join(parts)
+
+
 def _html_evidence(ev: Evidence, link: bool) -> str:
     badge = ('<span class="badge ok">verified</span>' if ev.verified
              else '<span class="badge bad">unverified</span>')
@@ -344,14 +362,7 @@ def _render_html(e: Evaluation, transcript: Transcript | None) -> str:
         parts += [f"<li>{_h(f)}</li>" for f in e.flags]
         parts.append("</ul>")
     if (d := e.signals.delivery) is not None:
-        parts.append(f'<h2 id="delivery">Delivery</h2><p>{_h(delivery_summary(d))}</p>')
-        if d.answers:
-            parts.append("<table><tr>" + "".join(f"<th>{_h(c)}</th>" for c in COLUMNS) + "</tr>")
-            for a, row in zip(d.answers, delivery_rows(d), strict=True):
-                first = (f'<a href="#t{a.turn}">{_h(row[0])}</a>' if link else _h(row[0]))
-                parts.append(f"<tr><td>{first}</td>"
-                             + "".join(f"<td>{_h(cell)}</td>" for cell in row[1:]) + "</tr>")
-            parts.append("</table>")
+        parts.append(delivery_html(d, link=link))
     parts.append("<h2>Signals</h2><ul>")
     parts += [f"<li>{_h(line)}</li>" for line in _signal_lines(e)]
     parts.append("</ul>")

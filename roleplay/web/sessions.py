@@ -42,6 +42,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
 # A saved snapshot of an interview still under way carries this end reason, so that any
 # other tool (``roleplay practice --resume``) sees it as resumable too.
 _UNDER_WAY: EndReason = "interrupted"
+_monotonic = time.monotonic  # the sessions' clock (a test moves it as a person would take time)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class PracticeSession:
         self.candidate = WebCandidate(self)
         # Seconds into the interview, continuing from the last time a resumed transcript holds
         # (a restart's downtime is in no turn).
-        self._clock_zero = time.monotonic() - max(
+        self._clock_zero = _monotonic() - max(
             (t.end if t.end is not None else t.offset or 0.0 for t in self.turns), default=0.0)
         self.takes: dict[str, SpokenTimes | None] = {}
         """Transcribed recordings waiting to be sent, by take id (voice practice)."""
@@ -116,7 +117,7 @@ class PracticeSession:
 
     def clock(self) -> float:
         """Seconds into the interview (voice practice times its turns with it)."""
-        return round(time.monotonic() - self._clock_zero, 3)
+        return round(_monotonic() - self._clock_zero, 3)
 
     @property
     def answered_chars(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from roleplay.evaluate import CriterionResult, Evaluation, Evidence
 from roleplay.persona import Persona
-from roleplay.report import overall_view
+from roleplay.report import delivery_html, overall_view
 from roleplay.transcript import Turn
 
 __all__ = ["esc", "interview_page", "message_page", "page", "personas_page", "report_page",
@@ -220,7 +220,8 @@ def report_page(evaluation: Evaluation, turns: Sequence[Turn], persona: Persona,
             f"{mode_note(e, demo=demo)}"
             "<table><thead><tr><th>Criterion</th><th>Status</th><th>Score</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            '<div class="report"><section><h2>Criteria</h2>'
+            + (delivery_html(e.signals.delivery) if e.signals.delivery is not None else "")
+            + '<div class="report"><section><h2>Criteria</h2>'
             f"{''.join(_criterion(c) for c in e.criteria)}</section>"
             f"<section><h2>Transcript</h2>{transcript_html(turns, e, names=names)}</section></div>"
             '<p><a href="/">Practise again</a></p>')

@@ -45,8 +45,9 @@ __all__ = ["NO_AUDIO", "VoiceEndpoint", "routes", "spoken_answer", "take_times"]
 
 log = logging.getLogger(__name__)
 
-NO_AUDIO = ("This endpoint has no audio transcription ({status}), so voice answers cannot be "
-            "transcribed here; type your answers instead.")
+NO_AUDIO = ("The model endpoint offers no audio here ({status}: no such route or model), so "
+            "spoken answers cannot be transcribed nor questions read aloud; type your answers "
+            "instead.")
 """What the page says when the endpoint refuses audio."""
 _SUFFIX = {"audio/webm": "webm", "video/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a",
            "audio/x-m4a": "m4a", "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
