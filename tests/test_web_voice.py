@@ -278,3 +278,35 @@ def test_the_page_lets_questions_play_and_adds_text_only_as_text(tmp_path: Path)
     assert "default-src 'self'" in policy
     assert '<script src="/static/voice.js" defer></script>' in page.text
     assert "innerHTML" not in script  # transcribed words reach the page as text only
+
+
+def test_serve_turns_voice_on_with_a_key_and_passes_the_models(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    from roleplay.cli import main
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    persona = load_persona(PERSONA)
+    with OpenAICompatServer(responder=simulation_responder([persona])) as server:
+        server.audio.responder = said(SPOKEN)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-voice-SECRET")
+        assert main(["serve", "--sessions", str(tmp_path), "--base-url", server.base_url,
+                     "--transcribe-model", "whisper-1", "--speech-model", "tts-1",
+                     "--voice", "nova"]) == 0
+        with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
+            sid = start(client)
+            assert 'id="record"' in client.get(f"/i/{sid}").text
+            assert follow(client, sid) == "candidate"
+            assert transcribe(client, sid, recording(SPOKEN[0])).status_code == 200
+            assert client.get(f"/i/{sid}/speech/1").status_code == 200
+        speech = [r.body for r in server.audio_requests
+                  if r.path.endswith("/audio/speech")]
+        assert server.audio.uploads[-1].field("model") == "whisper-1"
+        assert speech and (speech[0]["model"], speech[0]["voice"]) == ("tts-1", "nova")
+        assert main(["serve", "--sessions", str(tmp_path), "--base-url", server.base_url,
+                     "--no-voice"]) == 0
+        with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
+            page = client.get(f"/i/{start(client)}").text
+    assert 'id="record"' not in page and "Voice answers are off on this server" in page

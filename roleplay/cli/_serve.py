@@ -148,10 +148,5 @@ def run(args: argparse.Namespace) -> int:
           f"(sessions in {args.sessions}{'; runs at ' + where + 'runs' if args.runs else ''})",
           file=sys.stderr)
     # A deadline for each request's headers and body: half-open sockets are not held.
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                    **server_options())
-    finally:
-        if endpoint is not None:
-            endpoint.close()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **server_options())
     return 0

@@ -143,7 +143,8 @@ def create_app(
         allowed_hosts: Answer only requests for these host names (the ``Host`` header), which
             stops a DNS-rebinding page from reading a local server; ``None`` allows any.
         voice_endpoint: Transcribes spoken answers and reads questions aloud (voice practice;
-            the app does not close it); ``None``: answers are typed, and the page says why.
+            the app closes it, if it has ``close``, when it shuts down); ``None``: answers are
+            typed, and the page says why.
     """
     personas = list_personas(personas_dir)
     by_id = {p.id: p for p in personas}
@@ -280,6 +281,9 @@ def create_app(
             close = getattr(owned, "aclose", None)
             if callable(close):
                 await close()
+        close_voice = getattr(voice_endpoint, "close", None)
+        if callable(close_voice):
+            close_voice()
 
     routes: list[Route | Mount] = [
         Route("/", home),
