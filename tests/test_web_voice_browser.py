@@ -24,7 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 import uvicorn  # noqa: E402
 
-from roleplay.audio import wav_seconds  # noqa: E402
+from roleplay.audio import audio_kind, transcribe_file, wav_seconds  # noqa: E402
 from roleplay.llm.openai import AsyncOpenAIChatModel  # noqa: E402
 from roleplay.llm.openai_audio import OpenAITranscriber  # noqa: E402
 from roleplay.persona import load_persona  # noqa: E402
@@ -168,3 +168,17 @@ def test_a_spoken_interview_in_chromium(browser: Any, served: tuple[str, Path, A
         assert cells[3].isdigit()  # words per minute
         assert cells[5] != "—"  # fillers per minute: the transcript keeps fillers
     page.close()
+
+    # The browser's own webm recording imports as a recording file too (its container is
+    # recognised by its bytes, and a small one is uploaded as it is).
+    take = sessions / "take"
+    take.write_bytes(uploads[0].data)
+    assert audio_kind(take) == "webm"
+    llm.audio.register("take.webm", [(0.1, 1.0, "Tell me about yourself.", "A"),
+                                      (1.2, 2.4, "Um, I lead a support team of six.", "B")])
+    renamed = take.rename(take.with_suffix(".webm"))
+    with OpenAITranscriber(base_url=llm.base_url, api_key="test-key") as diarize:
+        imported = transcribe_file(renamed, diarize)
+    assert llm.audio.uploads[-1].data == uploads[0].data
+    assert [(t.speaker, t.offset, t.end) for t in imported.turns] == [
+        ("interviewer", 0.1, 1.0), ("candidate", 1.2, 2.4)]

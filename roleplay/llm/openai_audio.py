@@ -139,6 +139,12 @@ class OpenAITranscriber:
         """Close the SDK client."""
         self._client.close()
 
+    def __enter__(self) -> OpenAITranscriber:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _segments(items: Iterable[Any], diarized: bool) -> tuple[TimedText, ...]:
     return tuple(TimedText(start=float(s.start), end=float(s.end), text=str(s.text).strip(),
