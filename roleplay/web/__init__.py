@@ -7,6 +7,8 @@ The app is also the reference for integrating `roleplay` into a web server, and 
   after every turn and resumed from disk; `Evaluator.aevaluate` at the end;
 * `views` -- HTML as escaped Python string templates; ``static/app.js`` follows the
   server-sent events and adds text with ``textContent`` only;
+* `voice` -- spoken answers transcribed through the endpoint, questions read aloud, turn times
+  on the session's clock (``static/voice.js`` records with MediaRecorder);
 * `runs` -- eval run folders (agreement, flips, verdicts per case);
 * `demo` -- the scripted interviewer used when no key is configured.
 

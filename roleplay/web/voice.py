@@ -151,7 +151,8 @@ def routes(
                               "microphone, or type your answer.")
         times = take_times(arrived, result, recorded)
         take = secrets.token_urlsafe(12)
-        session.takes[take] = times
+        # Only the latest recording is the answer's: an earlier take can no longer be sent.
+        session.takes = {take: times}
         return JSONResponse({"text": text, "take": take,
                              "seconds": None if times is None else round(times.end - times.start,
                                                                          1)},
