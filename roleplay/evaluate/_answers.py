@@ -52,6 +52,26 @@ VAGUE_PER_100 = 1.5
 BRIEF_CUE_WORDS = 200
 """An answer over this many words to a question that asked for brevity ignored the cue."""
 
+# The same tests in speaking time, for answers a recording or caption file timed (see
+# roleplay.evaluate._balance): a spoken answer runs 120-160 words a minute, a typed one far
+# fewer, so where an answer has minutes they decide, not its words. Each maps a word line above.
+ONE_LINER_SECONDS = 12.0
+"""An open answer spoken in under this many seconds is a one-liner: 25 words at 125 wpm."""
+THIN_SECONDS = 15.0
+"""An open answer spoken in under this many seconds is thin: 30 words at 120 wpm, the slow end
+of conversation, so a slow speaker's two sentences still count as two sentences."""
+MONOLOGUE_SECONDS = 180.0
+"""An answer spoken for over this many seconds is a monologue: 450 words at 150 wpm."""
+EXTREME_OUTLIER_SECONDS = 300.0
+"""One answer spoken this long is an extreme outlier: 800 words at 160 wpm, the fast end of
+conversation, so no pace makes five minutes of one answer ordinary."""
+CLOSED_LONG_SECONDS = 40.0
+"""A closed question's answer spoken for over this many seconds is over-answered: 100 words at
+150 wpm."""
+BRIEF_CUE_SECONDS = 90.0
+"""An answer spoken for over this many seconds after a cue to be brief ignored it: 200 words at
+about 135 wpm, the middle of conversational pace."""
+
 # A "what" or "how" question asks for an account unless it asks for a fact.
 _WH_OPEN = _rx(r"^\W*(?:(?:and|so|okay|ok|right|great|now)\W+)?(?:what|how)\b",
                r"\b(?:and|but)\s+(?:what|how)\s+(?:are|is|do|did|would|have)\s+you\b")
@@ -124,14 +144,20 @@ class AnswerSignal(_Frozen):
     digressions: int = 0
     """Digression markers in the answer ("anyway", "long story short", "where was I")."""
 
-    def thin(self) -> bool:
+    def thin(self, seconds: float | None = None) -> bool:
         """An answer that barely gives the facts: a one-liner, or short and with nothing specific.
 
         Only open questions want more; a few words are right for a closed one.
+
+        Args:
+            seconds: The answer's measured speaking time, if any: then a one-liner is one
+                spoken in under `THIN_SECONDS`, not one under `THIN_WORDS` words. "Short with
+                nothing specific" stays in words: it is about the facts said, not the time.
         """
         if self.question_type not in ("open", "behavioural"):
             return False
-        return self.words < THIN_WORDS or (self.words < SHORT_WORDS and self.specifics == 0)
+        brief = self.words < THIN_WORDS if seconds is None else seconds < THIN_SECONDS
+        return brief or (self.words < SHORT_WORDS and self.specifics == 0)
 
     def vague(self) -> bool:
         """A full-length answer with almost nothing specific in it: padding, not facts."""
