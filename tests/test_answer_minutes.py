@@ -121,11 +121,17 @@ def test_a_ten_second_open_answer_is_a_one_liner() -> None:
                         timed(*turns))
     assert line is not None and line.startswith(
         "At turn 2, answering 'Tell me about yourself.' (turn 1), you spoke for 10 seconds;")
-    firing = fires("extreme_length_majority", signals)
-    assert firing is not None and "T2 (10 s), T4 (10 s)" in firing.detail
-    plain = untimed(*turns)
-    assert not any(m.thin() for m in lengths(compute_signals(plain)))
-    assert fires("extreme_length_majority", compute_signals(plain)) is None
+    assert not any(m.thin() for m in lengths(compute_signals(untimed(*turns))))
+
+
+def test_most_open_answers_said_in_seconds_are_extreme() -> None:
+    # 26 words (over the 25-word one-liner line for text) said in 8 s, twice in three answers.
+    answer = " ".join(SHORT.split()[:26])
+    turns = interview(answer, 8.0, answer, 8.0)
+    firing = fires("extreme_length_majority", compute_signals(timed(*turns)))
+    assert firing is not None and firing.detail == (
+        "2 of 3 open answers are one-liners or monologues: T2 (8 s), T4 (8 s)")
+    assert fires("extreme_length_majority", compute_signals(untimed(*turns))) is None
 
 
 def test_a_slow_spoken_short_answer_is_no_one_liner() -> None:

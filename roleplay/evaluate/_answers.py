@@ -53,24 +53,27 @@ BRIEF_CUE_WORDS = 200
 """An answer over this many words to a question that asked for brevity ignored the cue."""
 
 # The same tests in speaking time, for answers a recording or caption file timed (see
-# roleplay.evaluate._balance): a spoken answer runs 120-160 words a minute, a typed one far
-# fewer, so where an answer has minutes they decide, not its words. Each maps a word line above.
-ONE_LINER_SECONDS = 12.0
-"""An open answer spoken in under this many seconds is a one-liner: 25 words at 125 wpm."""
-THIN_SECONDS = 15.0
-"""An open answer spoken in under this many seconds is thin: 30 words at 120 wpm, the slow end
-of conversation, so a slow speaker's two sentences still count as two sentences."""
+# roleplay.evaluate._balance): speech takes more words than typing to say the same, so where an
+# answer has minutes they decide, not its words. Each is its word line at 150 words a minute
+# (conversation runs 120-160): an answer spoken at that pace is judged as its text would be, a
+# faster or slower one by how long it held the floor.
+ONE_LINER_SECONDS = 10.0
+"""An open answer spoken in under this many seconds is a one-liner: 25 words at 150 wpm."""
+THIN_SECONDS = 12.0
+"""An open answer spoken in under this many seconds is a one-liner however specific: 30 words
+at 150 wpm, a sentence or two."""
 MONOLOGUE_SECONDS = 180.0
-"""An answer spoken for over this many seconds is a monologue: 450 words at 150 wpm."""
-EXTREME_OUTLIER_SECONDS = 300.0
-"""One answer spoken this long is an extreme outlier: 800 words at 160 wpm, the fast end of
-conversation, so no pace makes five minutes of one answer ordinary."""
+"""An answer spoken for over this many seconds is a monologue: 450 words at 150 wpm, three
+minutes."""
+EXTREME_OUTLIER_SECONDS = 320.0
+"""One answer spoken this long is an extreme outlier: 800 words at 150 wpm, over five
+minutes."""
 CLOSED_LONG_SECONDS = 40.0
 """A closed question's answer spoken for over this many seconds is over-answered: 100 words at
 150 wpm."""
-BRIEF_CUE_SECONDS = 90.0
+BRIEF_CUE_SECONDS = 80.0
 """An answer spoken for over this many seconds after a cue to be brief ignored it: 200 words at
-about 135 wpm, the middle of conversational pace."""
+150 wpm."""
 
 # A "what" or "how" question asks for an account unless it asks for a fact.
 _WH_OPEN = _rx(r"^\W*(?:(?:and|so|okay|ok|right|great|now)\W+)?(?:what|how)\b",
