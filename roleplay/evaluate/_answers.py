@@ -52,6 +52,29 @@ VAGUE_PER_100 = 1.5
 BRIEF_CUE_WORDS = 200
 """An answer over this many words to a question that asked for brevity ignored the cue."""
 
+# The same tests in speaking time, for answers a recording or caption file timed (see
+# roleplay.evaluate._balance): speech takes more words than typing to say the same, so where an
+# answer has minutes they decide, not its words. Each is its word line at 150 words a minute
+# (conversation runs 120-160): an answer spoken at that pace is judged as its text would be, a
+# faster or slower one by how long it held the floor.
+ONE_LINER_SECONDS = 10.0
+"""An open answer spoken in under this many seconds is a one-liner: 25 words at 150 wpm."""
+THIN_SECONDS = 12.0
+"""An open answer spoken in under this many seconds is a one-liner however specific: 30 words
+at 150 wpm, a sentence or two."""
+MONOLOGUE_SECONDS = 180.0
+"""An answer spoken for over this many seconds is a monologue: 450 words at 150 wpm, three
+minutes."""
+EXTREME_OUTLIER_SECONDS = 320.0
+"""One answer spoken this long is an extreme outlier: 800 words at 150 wpm, over five
+minutes."""
+CLOSED_LONG_SECONDS = 40.0
+"""A closed question's answer spoken for over this many seconds is over-answered: 100 words at
+150 wpm."""
+BRIEF_CUE_SECONDS = 80.0
+"""An answer spoken for over this many seconds after a cue to be brief ignored it: 200 words at
+150 wpm."""
+
 # A "what" or "how" question asks for an account unless it asks for a fact.
 _WH_OPEN = _rx(r"^\W*(?:(?:and|so|okay|ok|right|great|now)\W+)?(?:what|how)\b",
                r"\b(?:and|but)\s+(?:what|how)\s+(?:are|is|do|did|would|have)\s+you\b")
@@ -124,14 +147,20 @@ class AnswerSignal(_Frozen):
     digressions: int = 0
     """Digression markers in the answer ("anyway", "long story short", "where was I")."""
 
-    def thin(self) -> bool:
+    def thin(self, seconds: float | None = None) -> bool:
         """An answer that barely gives the facts: a one-liner, or short and with nothing specific.
 
         Only open questions want more; a few words are right for a closed one.
+
+        Args:
+            seconds: The answer's measured speaking time, if any: then a one-liner is one
+                spoken in under `THIN_SECONDS`, not one under `THIN_WORDS` words. "Short with
+                nothing specific" stays in words: it is about the facts said, not the time.
         """
         if self.question_type not in ("open", "behavioural"):
             return False
-        return self.words < THIN_WORDS or (self.words < SHORT_WORDS and self.specifics == 0)
+        brief = self.words < THIN_WORDS if seconds is None else seconds < THIN_SECONDS
+        return brief or (self.words < SHORT_WORDS and self.specifics == 0)
 
     def vague(self) -> bool:
         """A full-length answer with almost nothing specific in it: padding, not facts."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from roleplay.evaluate._balance import Lapse, lengths, talkative_lapses
 from roleplay.evaluate.results import CriterionResult
-from roleplay.evaluate.signals import BRIEF_CUE_WORDS, CLOSED_LONG_WORDS, MONOLOGUE_WORDS, Signals
+from roleplay.evaluate.signals import Signals
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
 
@@ -74,40 +75,53 @@ def _sar_answers(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) 
 def _answer_balance(_c: Criterion, _r: CriterionResult, s: Signals, t: Transcript) -> str:
     # Only answers to the interviewer's questions are coached; the candidate's own questions
     # never are, and a closed question's short answer is right. The advice is about proportion:
-    # no word band is given as the target.
-    for a in s.answers:
-        question = snippet(t.turn(a.question_turn).text)
-        if a.brevity_cue and a.words > BRIEF_CUE_WORDS:
-            return (f"At turn {a.turn}, asked '{question}' (turn {a.question_turn}) for a short "
-                    f"answer, you spoke {a.words} words; give the headline in two or three "
-                    "sentences and let the interviewer ask for more.")
-        if a.moved_on:
-            return (f"At turn {a.turn}, the interviewer cut in after your answer to '{question}' "
-                    f"(turn {a.question_turn}); that is the cue you ran past. Make the point, "
-                    "give one example, and stop so they can follow up.")
-        if a.words > MONOLOGUE_WORDS:
-            return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) ran "
-                    f"to {a.words} words; make the point, give one example, and stop so the "
-                    "interviewer can ask for more.")
-        if a.digressions >= 2:
-            return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) "
-                    "drifted into side stories; keep to the question and drop the asides.")
-    over = [a for a in s.answers if a.question_type == "closed" and a.words > CLOSED_LONG_WORDS]
-    if over:
-        a = max(over, key=lambda x: x.words)
-        question = snippet(t.turn(a.question_turn).text)
-        return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
-                f"got {a.words} words; a sentence or two is enough for a simple question.")
-    thin = [a for a in s.open_answers() if a.thin() or a.vague()]
+    # no word band is given as the target. The lapses are the provisional verdict's own, so the
+    # line coaches an answer the reason names; a timed answer is spoken of in minutes.
+    lapses = talkative_lapses(s)
+    # A story on a fact question is the mildest lapse: coach any other first, else the longest.
+    closed = [x for x in lapses if x.kind == "closed_long"]
+    lapse = next((x for x in lapses if x.kind != "closed_long"), None) or (
+        max(closed, key=lambda x: (x.length.seconds or 0.0, x.answer.words)) if closed else None)
+    if lapse is not None:
+        return _talkative_line(lapse, t)
+    opens = s.open_answers()
+    thin = [m for m in lengths(s) if m.answer in opens and (m.thin() or m.answer.vague())]
     if thin:
-        a = thin[0]
+        m = thin[0]
+        a = m.answer
         question = snippet(t.turn(a.question_turn).text)
-        what = ("stayed general" if a.vague() else f"gave {a.words} words")
+        what = ("stayed general" if a.vague() else
+                f"spoke for {m.spoken()}" if m.seconds is not None else f"gave {a.words} words")
         return (f"At turn {a.turn}, answering '{question}' (turn {a.question_turn}), you {what}; "
                 "give the facts the question asks for: a real example, what you did and how it "
                 "turned out, with a number or a name.")
     return (f"By turn {_last_candidate(t)}, match each answer to its question: a full, focused "
             "story where one is asked for, a sentence where a fact is, and no tangents.")
+
+
+def _talkative_line(lapse: Lapse, t: Transcript) -> str:
+    a, m = lapse.answer, lapse.length
+    question = snippet(t.turn(a.question_turn).text)
+    said = f"for {m.spoken()}" if m.seconds is not None else f"{a.words} words"
+    ran = m.spoken() if m.seconds is not None else f"to {a.words} words"
+    got = (f"an answer of {m.spoken()}" if m.seconds is not None else f"{a.words} words")
+    if lapse.kind == "brief_cue":
+        return (f"At turn {a.turn}, asked '{question}' (turn {a.question_turn}) for a short "
+                f"answer, you spoke {said}; give the headline in two or three sentences and let "
+                "the interviewer ask for more.")
+    if lapse.kind == "moved_on":
+        return (f"At turn {a.turn}, the interviewer cut in after your answer to '{question}' "
+                f"(turn {a.question_turn}); that is the cue you ran past. Make the point, give "
+                "one example, and stop so they can follow up.")
+    if lapse.kind == "monologue":
+        return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) ran "
+                f"{ran}; make the point, give one example, and stop so the interviewer can ask "
+                "for more.")
+    if lapse.kind == "closed_long":
+        return (f"At turn {a.turn}, '{question}' (turn {a.question_turn}) asked for a fact and "
+                f"got {got}; a sentence or two is enough for a simple question.")
+    return (f"At turn {a.turn}, your answer to '{question}' (turn {a.question_turn}) drifted "
+            "into side stories; keep to the question and drop the asides.")
 
 
 def _enthusiasm(_c: Criterion, _r: CriterionResult, _s: Signals, t: Transcript) -> str:

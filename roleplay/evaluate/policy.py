@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from roleplay.evaluate.results import CriterionResult, Evidence
-from roleplay.evaluate.signals import (
+from roleplay.evaluate._answers import (
+    EXTREME_OUTLIER_SECONDS,
     EXTREME_OUTLIER_WORDS,
+    MONOLOGUE_SECONDS,
     MONOLOGUE_WORDS,
+    ONE_LINER_SECONDS,
     ONE_LINER_WORDS,
-    Hit,
-    Signals,
 )
+from roleplay.evaluate._balance import lengths
+from roleplay.evaluate.results import CriterionResult, Evidence
+from roleplay.evaluate.signals import Hit, Signals
 from roleplay.rubric import POLICY_RULES, Criterion, PolicyRule
 
 __all__ = [
@@ -97,21 +100,24 @@ def _hypothetical_answers(s: Signals) -> Firing | None:
 
 
 def _extreme_length_majority(s: Signals) -> Firing | None:
-    answers = s.open_answers()
-    extreme = [a for a in answers if a.words < ONE_LINER_WORDS or a.words > MONOLOGUE_WORDS]
+    # Timed answers are measured in minutes, the rest in words (roleplay.evaluate._balance).
+    answers = [m for m in lengths(s) if m.answer.question_type in ("behavioural", "open")]
+    extreme = [m for m in answers if m.under(ONE_LINER_WORDS, ONE_LINER_SECONDS)
+               or m.over(MONOLOGUE_WORDS, MONOLOGUE_SECONDS)]
     if answers and len(extreme) * 2 > len(answers):
-        turns = ", ".join(f"T{a.turn} ({a.words} words)" for a in extreme)
+        turns = ", ".join(f"T{m.answer.turn} ({m.size()})" for m in extreme)
         return Firing(f"{len(extreme)} of {len(answers)} open answers are one-liners or "
                       f"monologues: {turns}")
     return None
 
 
 def _monologue_outlier(s: Signals) -> Firing | None:
-    worst = [a for a in s.answers if a.words > EXTREME_OUTLIER_WORDS
-             or (a.question_type == "closed" and a.words > MONOLOGUE_WORDS)]
+    worst = [m for m in lengths(s) if m.over(EXTREME_OUTLIER_WORDS, EXTREME_OUTLIER_SECONDS)
+             or (m.answer.question_type == "closed" and m.over(MONOLOGUE_WORDS, MONOLOGUE_SECONDS))]
     if worst:
-        a = max(worst, key=lambda x: x.words)
-        return Firing(f"T{a.turn} ran to {a.words} words on a {a.question_type} question")
+        m = max(worst, key=lambda x: (x.seconds or 0.0, x.answer.words))
+        return Firing(f"T{m.answer.turn} ran to {m.size()} on a {m.answer.question_type} "
+                      "question")
     return None
 
 

@@ -12,17 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from roleplay.evaluate._answers import VAGUE_PER_100
+from roleplay.evaluate._balance import Lapse, Length, lengths, talkative_lapses
 from roleplay.evaluate.policy import na_allowed
 from roleplay.evaluate.results import CriterionResult, Evidence
-from roleplay.evaluate.signals import (
-    BRIEF_CUE_WORDS,
-    CLOSED_LONG_WORDS,
-    MONOLOGUE_WORDS,
-    RECAP_RAMBLING_WORDS,
-    AnswerSignal,
-    Hit,
-    Signals,
-)
+from roleplay.evaluate.signals import RECAP_RAMBLING_WORDS, Hit, Signals
 from roleplay.rubric import Criterion
 from roleplay.transcript import Transcript
 
@@ -75,19 +68,20 @@ def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult
     over-answered simple questions, drifting out loud).
 
     Word counts alone never decide: tangents need the judge, so signals stay near the middle
-    unless the evidence is plain.
+    unless the evidence is plain. Where the transcript timed an answer, its minutes decide
+    whether it ran long or was a one-liner (see `roleplay.evaluate._balance`).
     """
     if not s.answers:
         return _unknown(c, "no answers to interviewer questions were detected.")
+    measured = lengths(s)
     opens = s.open_answers()
-    facts = "answers: " + ", ".join(
-        f"{a.span()} {a.words} words, {a.specifics} specifics ({a.question_type})"
-        for a in s.answers)
-    thin = [a for a in opens if a.thin()]
+    facts = "answers: " + ", ".join(_answer_fact(m) for m in measured)
+    # thin() is False for closed questions: a few words are right there.
+    thin = [m.answer for m in measured if m.thin()]
     words = sum(a.words for a in s.answers)
     details = sum(a.specifics for a in s.answers)
     vague = details * 100 < words * VAGUE_PER_100 and len(s.answers) >= 3
-    lapses = _talkative_lapses(s)
+    lapses = talkative_lapses(s)
     deep = [a for a in opens if a.words >= DEEP_WORDS and a.specifics >= 2]
     if not opens:
         if len(lapses) >= 2:
@@ -102,7 +96,7 @@ def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult
         return _scored(c, level, f"{len(thin)} of {len(opens)} open answers are one-liners or "
                                  f"thin ({what}); {facts}.")
     # Missing the interviewer's own cue to stop is what the advice means by too talkative.
-    ignored = [(a, why) for a, why in lapses if a.brevity_cue]
+    ignored = [lapse for lapse in lapses if lapse.answer.brevity_cue]
     if len(lapses) >= 2 or ignored:
         return _scored(c, 2, f"too talkative: {_lapse_list(lapses)}; {facts}.")
     if lapses or len(thin) * 4 > len(opens):
@@ -121,24 +115,14 @@ def _answer_balance(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult
     return _scored(c, 4, f"answers proportioned, none thin or running past a cue; {facts}.")
 
 
-def _talkative_lapses(s: Signals) -> list[tuple[AnswerSignal, str]]:
-    lapses: list[tuple[AnswerSignal, str]] = []
-    for a in s.answers:
-        if a.moved_on:
-            lapses.append((a, "the interviewer cut in or moved on"))
-        elif a.brevity_cue and a.words > BRIEF_CUE_WORDS:
-            lapses.append((a, f"{a.words} words after a cue to be brief"))
-        elif a.question_type == "closed" and a.words > CLOSED_LONG_WORDS:
-            lapses.append((a, f"{a.words} words on a simple question"))
-        elif a.words > MONOLOGUE_WORDS:
-            lapses.append((a, f"{a.words} words in one answer"))
-        elif a.digressions >= 2:
-            lapses.append((a, "drifts out loud"))
-    return lapses
+def _answer_fact(m: Length) -> str:
+    a = m.answer
+    spoken = f" in {m.size()}" if m.seconds is not None else ""
+    return f"{a.span()} {a.words} words{spoken}, {a.specifics} specifics ({a.question_type})"
 
 
-def _lapse_list(lapses: list[tuple[AnswerSignal, str]]) -> str:
-    return "; ".join(f"{a.span()}: {why}" for a, why in lapses)
+def _lapse_list(lapses: list[Lapse]) -> str:
+    return "; ".join(f"{lapse.answer.span()}: {lapse.reason()}" for lapse in lapses)
 
 
 def _next_steps(c: Criterion, s: Signals, _t: Transcript) -> CriterionResult:
