@@ -119,13 +119,14 @@ POLICY_RULES: tuple[PolicyRule, ...] = (
     ),
     PolicyRule(
         id="extreme_length_majority", criterion="answer_balance", effect="cap", default_max=1,
-        description="Most open answers are one-liners (< 25 words) or monologues (> 450 "
-                    "words): answer_balance is at most the declared cap.",
+        description="Most open answers are one-liners (< 25 words, or under 10 s where "
+                    "timed) or monologues (> 450 words, or over 3 min where timed): "
+                    "answer_balance is at most the declared cap.",
     ),
     PolicyRule(
         id="monologue_outlier", criterion="answer_balance", effect="cap", default_max=2,
-        description="One answer ran past 800 words, or a closed question got more than 450: "
-                    "answer_balance is at most 2.",
+        description="One answer ran past 800 words (320 s where timed), or a closed question "
+                    "got more than 450 (3 min): answer_balance is at most 2.",
     ),
     PolicyRule(
         id="begging_phrase", criterion="asked_for_job", effect="cap", default_max=2,
