@@ -25,6 +25,7 @@ from roleplay.candidates import (
     HumanCandidate,
     LLMCandidate,
     ScriptedCandidate,
+    SpokenTimes,
 )
 from roleplay.drafting import adraft_persona, draft_persona
 from roleplay.errors import (
@@ -143,6 +144,7 @@ __all__ = [
     "Scenario",
     "ScriptedCandidate",
     "Signals",
+    "SpokenTimes",
     "StructuredOutputError",
     "StructuredResult",
     "Transcript",

@@ -30,9 +30,9 @@ __all__ = [
     "CandidateReply",
     "CandidateView",
     "HumanCandidate",
-    "SpokenTimes",
     "LLMCandidate",
     "ScriptedCandidate",
+    "SpokenTimes",
 ]
 
 LeaveReason = Literal["candidate_ended", "interrupted"]

@@ -22,7 +22,7 @@ PUBLIC = {
         JudgeCache JudgeOutputError LLMCandidate Leak Message MissingAPIKeyError ModelAPIError
         ModelConnectionError ModelOutputError ModelSettings ModelTimeoutError OpenAIChatModel
         OutputTruncatedError Persona QuotaExceededError RateLimitError RefusalError
-        ResponseFormat RoleplayError Rubric Scenario ScriptedCandidate Signals
+        ResponseFormat RoleplayError Rubric Scenario ScriptedCandidate Signals SpokenTimes
         StructuredOutputError StructuredResult Transcript TranscriptError Turn
         UnsupportedFeatureError Usage __version__ acomplete_structured adraft_persona
         complete_structured compute_signals count_messages count_text draft_persona estimate_cost
@@ -69,7 +69,7 @@ PUBLIC = {
         interviewer_responder judge_responder pass_k request_body simulate simulation_responder
     """,
     "roleplay.web": """
-        Limits create_app server_options
+        Limits VoiceEndpoint create_app server_options
     """,
     "roleplay.drafting": """
         DRAFT_SYSTEM_PROMPT MAX_POSTING_CHARS PRACTICE_NOTE PersonaDraft STYLE_PRESETS

@@ -18,5 +18,6 @@ Needs the ``web`` extra: ``pip install "roleplay-interviews[web]"``.
 from roleplay.web._serve import server_options
 from roleplay.web.app import create_app
 from roleplay.web.sessions import Limits
+from roleplay.web.voice import VoiceEndpoint
 
-__all__ = ["Limits", "create_app", "server_options"]
+__all__ = ["Limits", "VoiceEndpoint", "create_app", "server_options"]
