@@ -235,3 +235,20 @@ def test_the_servers_request_budget_answers_every_nth_request_429() -> None:
                 outcomes.append(429)
         client.close()
     assert outcomes == [200, 200, 429, 200, 200, 429] and server.rate_limited == 2
+
+
+def test_attach_leaves_the_callers_model_as_it_was() -> None:
+    from roleplay.llm.openai import OpenAIChatModel
+
+    with OpenAICompatServer(responder=lambda _r: "ok") as server:
+        mine = OpenAIChatModel("gpt-4o-mini", base_url=server.base_url, api_key="test")
+        first, second = AdaptiveLimiter(2), AdaptiveLimiter(3)
+        a, b = attach(mine, first), attach(mine, second)
+        # Two runs at once each get their own limiter; the caller's model keeps none.
+        assert (a.limiter, b.limiter, mine.limiter) == (first, second, None)
+        request = ChatRequest(messages=(Message(role="user", content="hi"),))
+        a.complete(request)
+        a.close()  # the copy never closes the caller's client
+        assert mine.complete(request).text
+        mine.close()
+    assert len(server.chat_requests) == 2

@@ -221,12 +221,13 @@ class _Limited(WrapperModel):
 def attach(model: M, limiter: AdaptiveLimiter) -> M:
     """``model`` with ``limiter`` on every call.
 
-    The OpenAI adapters take it with ``use_limiter`` (a slot per attempt, inside the retry
-    loop); any other model is wrapped in a `WrapperModel` whose every call holds a slot.
+    ``model`` itself is left as it is (a caller's model may serve other runs at once): the
+    OpenAI adapters give a copy with the limiter (``with_limiter``: a slot per attempt, inside
+    the retry loop, on the same client); any other model is wrapped in a `WrapperModel` whose
+    every call holds a slot.
     """
-    use = getattr(model, "use_limiter", None)
-    if callable(use):
-        use(limiter)
-        return model
+    twin = getattr(model, "with_limiter", None)
+    if callable(twin):
+        return cast(M, twin(limiter))
     # The wrapper has both methods; each one it forwards is one ``model`` has.
     return cast(M, _Limited(model, limiter))

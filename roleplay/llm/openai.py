@@ -33,6 +33,7 @@ Design decisions:
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import (
@@ -97,7 +98,6 @@ _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 log = logging.getLogger(__name__)
 
 
-
 def resolve_model_name(model: str | None = None) -> str:
     """``model``, else ``$ROLEPLAY_MODEL``, else `DEFAULT_MODEL`: the name the adapter sends."""
     return read_config(ModelConfig(model=model)).model_name
@@ -105,11 +105,6 @@ def resolve_model_name(model: str | None = None) -> str:
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 _DEFAULT_RETRY = RetryPolicy()
-
-
-
-
-
 
 
 def resolve_endpoint(base_url: str | None = None) -> str:
@@ -121,18 +116,6 @@ def resolve_endpoint(base_url: str | None = None) -> str:
     return _clean_url(read_config(ModelConfig(base_url=base_url)).url)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 def _release(ticket: ClaimTicket | None) -> None:
     if ticket is not None:
         try:
@@ -141,10 +124,13 @@ def _release(ticket: ClaimTicket | None) -> None:
             log.debug("could not release a judge cache claim", exc_info=True)
 
 
+_B = TypeVar("_B", bound="_Base")
 
 
 class _Base:
     """Configuration and pure request/response mapping shared by the sync and async models."""
+
+    _owns_client = False
 
     def __init__(
         self,
@@ -174,6 +160,16 @@ class _Base:
     def use_limiter(self, limiter: AdaptiveLimiter | None) -> None:
         """Take a slot of ``limiter`` for every attempt (retries included); None for no limit."""
         self.limiter = limiter
+
+    def with_limiter(self: _B, limiter: AdaptiveLimiter | None) -> _B:
+        """A copy that takes a slot of ``limiter`` for every attempt; this model is unchanged.
+
+        The copy shares this model's SDK client and never closes it (its owner does).
+        """
+        twin = copy.copy(self)
+        twin.limiter = limiter
+        twin._owns_client = False
+        return twin
 
     def _slot(self) -> AbstractContextManager[None]:
         return self.limiter.slot() if self.limiter is not None else nullcontext()
