@@ -310,3 +310,12 @@ def test_serve_turns_voice_on_with_a_key_and_passes_the_models(
         with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
             page = client.get(f"/i/{start(client)}").text
     assert 'id="record"' not in page and "Voice answers are off on this server" in page
+
+
+def test_the_cli_keeps_the_adapters_default_model_names() -> None:
+    # The CLI keeps copies so that its help does not load the SDK; they must not drift.
+    from roleplay.cli._recordings import DEFAULT_TRANSCRIBE_MODEL as cli_transcribe
+    from roleplay.cli._serve import DEFAULT_SPEECH_MODEL as cli_speech
+    from roleplay.llm.openai_audio import DEFAULT_SPEECH_MODEL, DEFAULT_TRANSCRIBE_MODEL
+
+    assert (cli_transcribe, cli_speech) == (DEFAULT_TRANSCRIBE_MODEL, DEFAULT_SPEECH_MODEL)
