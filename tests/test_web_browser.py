@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,24 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@contextmanager
+def under_uvicorn(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            thread.join(0.01)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The app under uvicorn on a free port, its interviewer behind the local test server."""
@@ -92,21 +111,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                             chunk_delay=0.01) as llm:
         model = AsyncOpenAIChatModel("gpt-4o-mini", base_url=llm.base_url, api_key="test-key")
         sessions = tmp_path / "sessions"
-        app = create_app(model, sessions_dir=sessions)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                               log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            while not server.started:
-                if not thread.is_alive():
-                    raise RuntimeError("uvicorn did not start")
-                thread.join(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield f"http://127.0.0.1:{port}", sessions
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with under_uvicorn(create_app(model, sessions_dir=sessions)) as base:
+            yield base, sessions
 
 
 def _wait_for_turn_or_report(page: Any) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-import uvicorn  # noqa: E402
-
 from roleplay.audio import audio_kind, transcribe_file, wav_seconds  # noqa: E402
 from roleplay.llm.openai import AsyncOpenAIChatModel  # noqa: E402
 from roleplay.llm.openai_audio import OpenAITranscriber  # noqa: E402
@@ -32,7 +29,7 @@ from roleplay.testing import OpenAICompatServer, simulation_responder  # noqa: E
 from roleplay.testing._audio import AudioSegment, AudioUpload  # noqa: E402
 from roleplay.transcript import Transcript  # noqa: E402
 from roleplay.web import create_app  # noqa: E402
-from tests.test_web_browser import _chromium, artifacts  # noqa: E402, F401 - a fixture
+from tests.test_web_browser import _chromium, artifacts, under_uvicorn  # noqa: E402, F401
 
 pytestmark = pytest.mark.slow
 
@@ -94,21 +91,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, OpenAICompatServer]]:
         voice = OpenAITranscriber("whisper-1", base_url=llm.base_url, api_key="test-key")
         sessions = tmp_path / "sessions"
         app = create_app(model, sessions_dir=sessions, signals_only=True, voice_endpoint=voice)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                               log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            while not server.started:
-                if not thread.is_alive():
-                    raise RuntimeError("uvicorn did not start")
-                thread.join(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield f"http://127.0.0.1:{port}", sessions, llm
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            voice.close()
+        with under_uvicorn(app) as base:  # the app closes its voice endpoint when it stops
+            yield base, sessions, llm
 
 
 def _my_turn(page: Any) -> bool:
