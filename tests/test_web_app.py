@@ -431,3 +431,23 @@ def test_run_pages_show_agreement_flips_and_case_verdicts(tmp_path: Path) -> Non
         assert detail.status_code == 200 and 'id="t1"' in detail.text
         assert client.get(f"/runs/{run_name}/../../etc").status_code == 404
         assert client.get("/runs/nope").status_code == 404
+
+
+def test_every_turn_is_on_disk_before_it_is_the_persons_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from roleplay.web import sessions
+
+    real = sessions.atomic_write
+
+    def slow_disk(path: Path, text: str) -> None:
+        threading.Event().wait(0.3)  # a slow disk: the interview must not run ahead of it
+        real(path, text)
+
+    monkeypatch.setattr(sessions, "atomic_write", slow_disk)
+    with TestClient(create_app(None, sessions_dir=tmp_path, demo_pace=0)) as client:
+        sid = start(client)
+        assert follow(client, sid) == "candidate"
+        assert len(Transcript.from_json((tmp_path / f"{sid}.json").read_bytes()).turns) == 1
+        assert client.post(f"/i/{sid}/answer", json={"text": ANSWERS[1]}).status_code == 202
+        assert follow(client, sid) == "candidate"
+        assert len(Transcript.from_json((tmp_path / f"{sid}.json").read_bytes()).turns) == 3

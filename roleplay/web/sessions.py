@@ -71,6 +71,9 @@ class WebCandidate:
 
     async def areply(self, view: CandidateView) -> CandidateReply:  # noqa: ARG002 - a person sees the page
         """Wait for the next answer; ``None`` (the end button) leaves the interview."""
+        # Every turn so far is on disk before the person is asked: a reload or a restart from
+        # here resumes at their turn.
+        await self.session.flushed()
         self.session.set_status("candidate")
         reply = await self.answers.get()
         self.session.set_status("interviewer")
@@ -197,7 +200,18 @@ class PracticeSession:
         # One writer, in order: the latest snapshot always wins, and the event loop never waits
         # for the disk.
         while (text := await self._saves.get()) is not None:
-            await asyncio.to_thread(atomic_write, self.store.transcript_path(self.id), text)
+            try:
+                await asyncio.to_thread(atomic_write, self.store.transcript_path(self.id), text)
+            except OSError as exc:
+                # The next snapshot holds every turn again; the interview goes on meanwhile.
+                log.warning("could not save session %s: %s", self.id, exc)
+            finally:
+                self._saves.task_done()
+        self._saves.task_done()
+
+    async def flushed(self) -> None:
+        """Wait until every snapshot handed to the writer is on disk."""
+        await self._saves.join()
 
     async def _run(self) -> None:
         saver = asyncio.get_running_loop().create_task(self._save_loop())
