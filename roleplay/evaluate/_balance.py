@@ -23,6 +23,7 @@ from roleplay.evaluate._answers import (
     MONOLOGUE_WORDS,
     AnswerSignal,
 )
+from roleplay.evaluate._delivery import _minutes
 from roleplay.evaluate.signals import Signals
 
 __all__ = ["MAX_SPOKEN_WPM", "Lapse", "Length", "lengths", "talkative_lapses"]
@@ -58,9 +59,7 @@ class Length:
 
     def size(self) -> str:
         """``3.4 min`` or ``45 s`` when timed, else ``450 words``."""
-        if self.seconds is None:
-            return f"{self.answer.words} words"
-        return f"{self.seconds / 60:.1f} min" if self.seconds >= 60 else f"{self.seconds:.0f} s"
+        return f"{self.answer.words} words" if self.seconds is None else _minutes(self.seconds)
 
     def spoken(self) -> str:
         """The speaking time in words for a sentence: ``3.4 minutes`` or ``45 seconds``."""

@@ -100,8 +100,9 @@ class PracticeSession:
         # (a restart's downtime is in no turn).
         self._clock_zero = _monotonic() - max(
             (t.end if t.end is not None else t.offset or 0.0 for t in self.turns), default=0.0)
-        self.takes: dict[str, SpokenTimes | None] = {}
-        """Transcribed recordings waiting to be sent, by take id (voice practice)."""
+        self.take: tuple[str, SpokenTimes | None] | None = None
+        """The latest transcribed recording waiting to be sent: its id and times (voice
+        practice); an earlier one can no longer be sent."""
         self.speech: dict[int, bytes] = {}
         """Interviewer turns read aloud, by turn index (each is synthesised once)."""
         self.spoken_until: dict[int, float] = {}
@@ -267,7 +268,7 @@ class PracticeSession:
         """
         # At once, so a second post or a listener arriving now sees that the answer is taken.
         self.set_status("interviewer")
-        self.takes.clear()
+        self.take = None
         await self.candidate.answers.put(CandidateReply(text=text, spoken=spoken))
 
     async def end(self) -> None:

@@ -151,8 +151,7 @@ def routes(
                               "microphone, or type your answer.")
         times = take_times(arrived, result, recorded)
         take = secrets.token_urlsafe(12)
-        # Only the latest recording is the answer's: an earlier take can no longer be sent.
-        session.takes = {take: times}
+        session.take = (take, times)
         return JSONResponse({"text": text, "take": take,
                              "seconds": None if times is None else round(times.end - times.start,
                                                                          1)},
@@ -187,7 +186,10 @@ def routes(
 
 def spoken_answer(session: PracticeSession, take: str) -> SpokenTimes | None:
     """The times of a transcribed take, with when its question ended if it was read aloud."""
-    found = session.takes.pop(take, None)
+    if session.take is None or session.take[0] != take:
+        return None
+    found = session.take[1]
+    session.take = None
     if found is None:
         return None
     asked = next((t.index for t in reversed(session.turns) if t.speaker == "interviewer"), None)
